@@ -1,0 +1,166 @@
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs the project's scripts as a user would, through {@code ./jbang}, in real subprocesses. */
+final class TestSupport {
+    private TestSupport() {}
+
+    /** The repository root: the nearest folder, from the working directory up, holding the {@code jbang} launcher. */
+    static final Path ROOT = findRoot();
+
+    private static Path findRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isExecutable(dir.resolve("jbang")) && Files.isDirectory(dir.resolve("tests"))) return dir;
+        }
+        throw new IllegalStateException("run the tests from inside the repository");
+    }
+
+    /** A script running in its own process; its stdout and stderr are collected line by line. */
+    static final class Script implements AutoCloseable {
+        final Process process;
+        final List<String> stdout = Collections.synchronizedList(new ArrayList<>());
+        final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
+
+        Script(List<String> command) throws IOException {
+            ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile());
+            builder.environment().put("JBANG_NO_VERSION_CHECK", "true");
+            process = builder.start();
+            collect(process.getInputStream(), stdout);
+            collect(process.getErrorStream(), stderr);
+        }
+
+        private static void collect(java.io.InputStream stream, List<String> lines) {
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                    for (String line; (line = reader.readLine()) != null; ) lines.add(line);
+                } catch (IOException ignored) {
+                    // the process went away: the lines read so far are what it said
+                }
+            });
+        }
+
+        /** Waits for a stdout line matching {@code pattern}; fails with everything the process said otherwise. */
+        Matcher awaitLine(Pattern pattern, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                synchronized (stdout) {
+                    for (String line : stdout) {
+                        Matcher m = pattern.matcher(line);
+                        if (m.find()) return m;
+                    }
+                }
+                if (!process.isAlive() && process.exitValue() >= 0) {
+                    Thread.sleep(100); // let the collectors drain
+                    synchronized (stdout) {
+                        for (String line : stdout) {
+                            Matcher m = pattern.matcher(line);
+                            if (m.find()) return m;
+                        }
+                    }
+                    throw new AssertionError("process exited " + process.exitValue() + " before printing " + pattern + "\n" + output());
+                }
+                Thread.sleep(20);
+            }
+            throw new AssertionError("no line matching " + pattern + " within " + timeout + "\n" + output());
+        }
+
+        /** Waits for the process to end and returns its exit code; kills it if it outlives {@code timeout}. */
+        int await(Duration timeout) throws InterruptedException {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("process still running after " + timeout + "\n" + output());
+            }
+            Thread.sleep(50); // let the collectors drain
+            return process.exitValue();
+        }
+
+        /** Sends SIGTERM, the way a user's Ctrl-C or a service manager stops a server. */
+        void terminate() {
+            process.destroy();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        String output() {
+            synchronized (stdout) {
+                synchronized (stderr) {
+                    return "--- stdout:\n" + String.join("\n", stdout) + "\n--- stderr:\n" + String.join("\n", stderr);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+    }
+
+    /** Starts {@code ./jbang <script> <args...>}. */
+    static Script jbang(String script, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("jbang").toString(), script));
+        command.addAll(List.of(args));
+        return new Script(command);
+    }
+
+    /** A started echo server: its process, and what its ready line said. */
+    record Server(Script script, String host, int port, long pid, Map<String, String> ready) implements AutoCloseable {
+        @Override
+        public void close() {
+            script.close();
+        }
+    }
+
+    static final Pattern READY = Pattern.compile("^READY (\\S+) (\\S+):(\\d+)(.*)$");
+    private static final Pattern KEY_VALUE = Pattern.compile("(\\S+)=(\\S+)");
+
+    /** Starts a server on an ephemeral port ({@code --port 0}) and waits for its ready line. */
+    static Server startServer(String script, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--port", "0"));
+        all.addAll(List.of(args));
+        Script process = jbang(script, all.toArray(String[]::new));
+        try {
+            Matcher ready = process.awaitLine(READY, Duration.ofSeconds(120));
+            Map<String, String> fields = new java.util.LinkedHashMap<>();
+            Matcher kv = KEY_VALUE.matcher(ready.group(4));
+            while (kv.find()) fields.put(kv.group(1), kv.group(2));
+            return new Server(process, ready.group(2), Integer.parseInt(ready.group(3)),
+                    Long.parseLong(fields.getOrDefault("pid", "-1")), fields);
+        } catch (Throwable t) {
+            process.close();
+            throw t;
+        }
+    }
+
+    /** The three echo servers, by script name. */
+    static final List<String> SERVERS = List.of("EchoPlatformThreads.java", "EchoVirtualThreads.java", "EchoNetty.java");
+
+    static CompletableFuture<Void> async(ThrowingRunnable task) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                task.run();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
