@@ -25,6 +25,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
  */
 public class RunTests {
     public static void main(String[] args) throws Exception {
+        int buildFailures = buildScripts();
         Path classes = Path.of(RunTests.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectClasspathRoots(Set.of(classes)))
@@ -36,8 +37,33 @@ public class RunTests {
         Summary summary = new Summary();
         LauncherDiscoveryRequest discovery = request.build();
         LauncherFactory.create().execute(discovery, summary);
+        summary.failed += buildFailures;
         System.out.println(summary.passed + " passed, " + summary.failed + " failed");
         System.exit(summary.failed == 0 && summary.passed > 0 ? 0 : 1);
+    }
+
+    /**
+     * Compiles every script at the repository root once, up front, so that tests starting several copies of a
+     * script at the same moment never race to build it, and a compile error shows as one clear failure.
+     * Returns the number of scripts that failed to build (each counts as a failed test).
+     */
+    private static int buildScripts() throws Exception {
+        int failures = 0;
+        Path root = TestSupport.ROOT;
+        try (var files = java.nio.file.Files.list(root)) {
+            for (Path script : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                Process build = new ProcessBuilder(root.resolve("jbang").toString(), "build", script.getFileName().toString())
+                        .directory(root.toFile()).redirectErrorStream(true).start();
+                String output = new String(build.getInputStream().readAllBytes());
+                if (build.waitFor() != 0) {
+                    System.out.println("FAIL  build " + script.getFileName() + "\n" + output);
+                    failures++;
+                } else {
+                    System.out.println("BUILT " + script.getFileName());
+                }
+            }
+        }
+        return failures;
     }
 
     /** Prints each finished test as it ends, so a long suite shows progress, and counts outcomes. */
