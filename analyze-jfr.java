@@ -1,0 +1,574 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 21+
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.hdrhistogram:HdrHistogram:2.2.2
+//DEPS com.google.code.gson:gson:2.13.2
+//DEPS tools.profiler:jfr-converter:4.5
+//SOURCES common/Cli.java
+//SOURCES common/JfrMetrics.java
+
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import jdk.jfr.EventType;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Looks inside the echo servers from their JFR recordings: CPU, threads, scheduling, socket I/O, GC and hot
+ * methods, for several recordings side by side (one column each), in one streaming pass per file.
+ */
+@Command(name = "analyze-jfr", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Summarise JFR recordings of the echo servers side by side, or follow a running JVM.",
+                "Views: recording, cpu, threads, scheduler, socket-io, gc, hot-methods.",
+                "Exit codes: 0 ok, 1 unreadable input or a recording cut short (what could be read is still shown), 2 usage."})
+class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: the view building blocks by their short names
+
+    @Parameters(paramLabel = "RECORDING.jfr", arity = "0..*", description = "Recordings to analyse, one column each.")
+    List<Path> files = new ArrayList<>();
+
+    @Option(names = "--format", defaultValue = "text", description = "text, markdown or json (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Option(names = "--view", split = ",", paramLabel = "NAME", description = "Views to show (repeatable or comma-separated; default: all).")
+    List<String> viewNames = new ArrayList<>();
+
+    @Option(names = "--top", defaultValue = "10", paramLabel = "N", description = "Entries in ranked lists (default: ${DEFAULT-VALUE}).")
+    int top;
+
+    enum Format { text, markdown, json }
+
+    public static void main(String[] args) {
+        System.exit(Cli.run(new AnalyzeJfr(), args));
+    }
+
+    /** A view: a named table made of metrics, in the spirit of {@code jfr view}. */
+    record View(String name, String title, List<Metric> metrics) {
+        View(String name, String title, Metric... metrics) {
+            this(name, title, List.of(metrics));
+        }
+    }
+
+    static final String SOCKET_READ = "jdk.SocketRead", SOCKET_WRITE = "jdk.SocketWrite";
+
+    static final List<View> VIEWS = List.of(
+            new View("recording", "Recording",
+                    fact("variant", "variant"),
+                    last("jvm", "JVM", "jdk.JVMInformation", AnalyzeJfr::jvmAndVersion),
+                    last("command", "command", "jdk.JVMInformation", e -> e.getString("javaArguments")),
+                    last("jvmArguments", "JVM arguments", "jdk.JVMInformation", e -> e.getString("jvmArguments")),
+                    last("machine", "machine", "jdk.CPUInformation", e -> e.getInt("hwThreads") + " hardware threads"),
+                    fact("duration", "duration"),
+                    fact("settings", "settings of interest")),
+            new View("cpu", "CPU",
+                    distribution("jvmUser", "JVM user", "jdk.CPULoad", all(), e -> e.getFloat("jvmUser"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
+                    distribution("jvmSystem", "JVM system", "jdk.CPULoad", all(), e -> e.getFloat("jvmSystem"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
+                    distribution("machineTotal", "machine total", "jdk.CPULoad", all(), e -> e.getFloat("machineTotal"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
+                    top("busiestThreads", "busiest threads (mean % of machine)", "jdk.ThreadCPULoad", all(),
+                            e -> threadName(e.getThread()), e -> e.getFloat("user") + e.getFloat("system"), Unit.PERCENT, Rank.MEAN)),
+            new View("threads", "Threads",
+                    distribution("platformLive", "live platform threads", "jdk.JavaThreadStatistics", all(),
+                            e -> e.getLong("activeCount"), Unit.COUNT, Stat.MIN, Stat.P50, Stat.MAX),
+                    count("platformStarted", "platform threads started", "jdk.ThreadStart", all()),
+                    count("platformEnded", "platform threads ended", "jdk.ThreadEnd", all()),
+                    count("virtualStarted", "virtual threads started", "jdk.VirtualThreadStart", all()),
+                    count("virtualEnded", "virtual threads ended", "jdk.VirtualThreadEnd", all()),
+                    peakAlive("virtualPeak", "virtual threads alive, peak (started in recording)", "jdk.VirtualThreadStart", "jdk.VirtualThreadEnd"),
+                    distinct("carriers", "carrier threads seen", Set.of("jdk.ThreadCPULoad", "jdk.ThreadStart"),
+                            e -> isCarrier(e.getThread()), e -> e.getThread().getJavaThreadId())),
+            new View("scheduler", "Scheduler",
+                    distribution("contextSwitches", "context switches", "jdk.ThreadContextSwitchRate", all(),
+                            e -> e.getFloat("switchRate"), Unit.PER_SECOND, Stat.P50, Stat.MAX),
+                    distribution("park", "parks", "jdk.ThreadPark", all(), AnalyzeJfr::nanos, Unit.NANOS, Stat.COUNT, Stat.P50, Stat.P99, Stat.MAX),
+                    distribution("monitorEnter", "monitor contention", "jdk.JavaMonitorEnter", all(), AnalyzeJfr::nanos, Unit.NANOS,
+                            Stat.COUNT, Stat.P99, Stat.MAX),
+                    distribution("pinned", "virtual-thread pinning", "jdk.VirtualThreadPinned", all(), AnalyzeJfr::nanos, Unit.NANOS,
+                            Stat.COUNT, Stat.TOTAL, Stat.MAX),
+                    top("pinnedAt", "pinned at", "jdk.VirtualThreadPinned", all(), e -> applicationFrame(e.getStackTrace()),
+                            e -> 1, Unit.COUNT, Rank.SUM),
+                    count("submitFailed", "virtual-thread submit failures", "jdk.VirtualThreadSubmitFailed", all())),
+            new View("socket-io", "Socket I/O (sampled events: counts are samples, not totals)",
+                    socketMetrics()),
+            new View("gc", "GC",
+                    distribution("pauses", "GC pauses", "jdk.GarbageCollection", all(), e -> e.getDuration("sumOfPauses").toNanos(),
+                            Unit.NANOS, Stat.COUNT, Stat.TOTAL, Stat.P50, Stat.P99, Stat.MAX),
+                    top("collectors", "collections by collector", "jdk.GarbageCollection", all(), e -> e.getString("name"),
+                            e -> 1, Unit.COUNT, Rank.SUM),
+                    distribution("heapAfterGc", "heap after GC", "jdk.GCHeapSummary", e -> "After GC".equals(e.getString("when")),
+                            e -> e.getLong("heapUsed"), Unit.BYTES, Stat.P50, Stat.MAX)),
+            new View("hot-methods", "Hot methods (share of CPU samples: self = on top of the stack, total = anywhere in it)",
+                    hotMethods("hot", "jdk.CPUTimeSample", "jdk.ExecutionSample")));
+
+    /** "OpenJDK 64-Bit Server VM 25.0.3+9-LTS": the name and the first parenthesised part of the long version text. */
+    static String jvmAndVersion(RecordedEvent e) {
+        Matcher version = Pattern.compile("\\(([^)]+)\\)").matcher(e.getString("jvmVersion"));
+        return e.getString("jvmName") + (version.find() ? " " + version.group(1) : "");
+    }
+
+    /** The note, then reads and writes, each on virtual and on platform threads: duration and bytes. */
+    static Metric[] socketMetrics() {
+        List<Metric> metrics = new ArrayList<>(List.of(socketNote()));
+        record Direction(String name, String event, String bytesField, String verb) {}
+        for (Direction io : List.of(new Direction("reads", SOCKET_READ, "bytesRead", "read"),
+                new Direction("writes", SOCKET_WRITE, "bytesWritten", "written"))) {
+            for (boolean virtual : new boolean[] {true, false}) {
+                String threads = virtual ? "virtual" : "platform";
+                Predicate<RecordedEvent> onThreads = e -> onVirtualThread(e) == virtual;
+                metrics.add(distribution(io.name() + "." + threads, io.name() + " on " + threads + " threads", io.event(), onThreads,
+                        AnalyzeJfr::nanos, Unit.NANOS, Stat.COUNT, Stat.P50, Stat.P99, Stat.MAX));
+                metrics.add(sum(io.name() + "." + threads + ".bytes", "bytes " + io.verb() + " on " + threads + " threads", io.event(),
+                        onThreads, e -> e.getLong(io.bytesField()), Unit.BYTES));
+            }
+        }
+        return metrics.toArray(Metric[]::new);
+    }
+
+    static double nanos(RecordedEvent e) {
+        return e.getDuration().toNanos();
+    }
+
+    static String threadName(RecordedThread thread) {
+        if (thread == null) return "(unknown)";
+        String name = thread.getJavaName() != null ? thread.getJavaName() : thread.getOSName();
+        return name == null || name.isEmpty() ? "#" + thread.getJavaThreadId() : name;
+    }
+
+    /** The virtual-thread scheduler's carriers are platform threads in the JDK's "CarrierThreads" group. */
+    static boolean isCarrier(RecordedThread thread) {
+        return thread != null && thread.getThreadGroup() != null && "CarrierThreads".equals(thread.getThreadGroup().getName());
+    }
+
+    /** A recording-wide fact (variant, duration...) as a row. */
+    static Metric fact(String key, String label) {
+        return new Metric(Set.of(), () -> new Aggregate() {
+            @Override
+            public void accept(RecordedEvent event) {}
+
+            @Override
+            public void render(Context context, List<Line> out) {
+                String value = ((Facts) context).facts().get(key);
+                out.add(new Line(key, label, value, value == null ? "-" : value));
+            }
+        });
+    }
+
+    /**
+     * Why the socket view is what it is: sampled events, or no events at all because the transport does its I/O
+     * in native code (Netty epoll / io_uring), which jdk.SocketRead and jdk.SocketWrite cannot see.
+     */
+    static Metric socketNote() {
+        return new Metric(Set.of(SOCKET_READ, SOCKET_WRITE), () -> new Aggregate() {
+            long events;
+
+            @Override
+            public void accept(RecordedEvent event) {
+                events++;
+            }
+
+            @Override
+            public void render(Context context, List<Line> out) {
+                Facts facts = (Facts) context;
+                String transport = facts.facts().get("transport");
+                String note;
+                if (events > 0) {
+                    note = "sampled: " + facts.setting(SOCKET_READ, "throttle").map(t -> "at most " + t + " per event type")
+                            .orElse("throttle unknown");
+                } else if (transport != null && !transport.equals("nio")) {
+                    note = "none: Netty " + transport + " transport does native I/O, invisible to jdk.SocketRead/SocketWrite";
+                } else if (Boolean.FALSE.equals(context.enabled(SOCKET_READ))) {
+                    note = "none: jdk.SocketRead was not enabled in this recording";
+                } else {
+                    note = "none recorded";
+                }
+                out.add(new Line("note", "note", note, note));
+            }
+        });
+    }
+
+    /**
+     * What the whole recording says about itself: the server variant (main class, Netty transport), its span
+     * and the settings that shape the other views. Always collected, whichever views are shown.
+     */
+    static final class Facts implements Context, Aggregate {
+        static final Set<String> EVENTS = Set.of("jdk.JVMInformation", "jdk.ActiveSetting", "jdk.NativeLibrary",
+                "jdk.InitialSystemProperty", "jdk.ThreadStart", "jdk.CPUTimeSample", "jdk.ExecutionSample");
+        private static final Pattern TRANSPORT_ARGUMENT = Pattern.compile("--transport[= ](\\S+)");
+
+        final int top;
+        String mainClass, javaArguments, transportFromArguments, transportFromLibrary, transportFromFrames, transportFromThreads;
+        final Map<Long, Map<String, String>> settingsByTypeId = new HashMap<>();
+        final Map<Long, String> typeNames = new HashMap<>();
+        Instant first, last;
+
+        Facts(int top) {
+            this.top = top;
+        }
+
+        void span(RecordedEvent e) {
+            if (first == null || e.getStartTime().isBefore(first)) first = e.getStartTime();
+            if (last == null || e.getEndTime().isAfter(last)) last = e.getEndTime();
+        }
+
+        @Override
+        public void accept(RecordedEvent e) {
+            switch (e.getEventType().getName()) {
+                case "jdk.JVMInformation" -> {
+                    javaArguments = e.getString("javaArguments");
+                    List<String> words = javaArguments == null ? List.of() : Arrays.asList(javaArguments.trim().split("\\s+"));
+                    if (!words.isEmpty() && words.get(0).endsWith("SourceLauncher")) words = words.subList(1, words.size()); // java X.java
+                    if (!words.isEmpty() && !words.get(0).isEmpty()) mainClass = simpleMainClass(words.get(0));
+                    Matcher m = TRANSPORT_ARGUMENT.matcher(javaArguments == null ? "" : javaArguments);
+                    if (m.find()) transportFromArguments = m.group(1);
+                }
+                case "jdk.ActiveSetting" -> settingsByTypeId.computeIfAbsent(e.getLong("id"), id -> new HashMap<>())
+                        .put(e.getString("name"), e.getString("value"));
+                case "jdk.NativeLibrary" -> transportFromLibrary = nettyTransport(e.getString("name"), transportFromLibrary);
+                case "jdk.InitialSystemProperty" -> {
+                    if (e.getString("key").startsWith("io.netty")) {
+                        transportFromThreads = nettyTransport(e.getString("value"), transportFromThreads);
+                    }
+                }
+                case "jdk.ThreadStart" -> transportFromThreads = nettyTransport(threadName(e.getThread("thread")), transportFromThreads);
+                default -> { // a CPU sample: a Netty native transport shows as io.netty.channel.epoll / .uring frames
+                    if (transportFromFrames == null && e.getStackTrace() != null && !e.getStackTrace().getFrames().isEmpty()) {
+                        transportFromFrames = nettyTransport(e.getStackTrace().getFrames().get(0).getMethod().getType().getName(), null);
+                    }
+                }
+            }
+        }
+
+        /** "epoll" or "io_uring" when {@code text} names a Netty native transport, else {@code previous}. */
+        static String nettyTransport(String text, String previous) {
+            if (text == null) return previous;
+            String lower = text.toLowerCase(Locale.ROOT);
+            if (lower.contains("netty_transport_native_epoll") || lower.contains("io.netty.channel.epoll") || lower.contains("epolleventloop")) {
+                return "epoll";
+            }
+            if (lower.contains("netty_transport_native_io_uring") || lower.contains("io.netty.channel.uring") || lower.contains("iouringeventloop")) {
+                return "io_uring";
+            }
+            return previous;
+        }
+
+        /** "EchoNetty" from "EchoNetty", "/x/y/EchoNetty.jar" or "org.example.EchoNetty". */
+        static String simpleMainClass(String word) {
+            String name = word.substring(word.lastIndexOf('/') + 1);
+            if (name.endsWith(".jar")) name = name.substring(0, name.length() - 4);
+            if (name.endsWith(".java")) name = name.substring(0, name.length() - 5);
+            return name.substring(name.lastIndexOf('.') + 1);
+        }
+
+        void resolveTypeNames(List<EventType> types) {
+            types.forEach(type -> typeNames.put(type.getId(), type.getName()));
+        }
+
+        java.util.Optional<String> setting(String eventType, String name) {
+            return settingsByTypeId.entrySet().stream()
+                    .filter(entry -> eventType.equals(typeNames.get(entry.getKey())))
+                    .map(entry -> entry.getValue().get(name)).filter(java.util.Objects::nonNull).findFirst();
+        }
+
+        @Override
+        public Boolean enabled(String eventType) {
+            return setting(eventType, "enabled").map(Boolean::parseBoolean).orElse(null);
+        }
+
+        @Override
+        public int top() {
+            return top;
+        }
+
+        String transport() {
+            if (transportFromArguments != null) return transportFromArguments;
+            if (transportFromLibrary != null) return transportFromLibrary;
+            if (transportFromThreads != null) return transportFromThreads;
+            return transportFromFrames;
+        }
+
+        String label() {
+            String transport = transport();
+            String name = mainClass == null ? "?" : mainClass;
+            return transport == null ? name : name + " (" + transport + ")";
+        }
+
+        Map<String, String> facts() {
+            Map<String, String> facts = new LinkedHashMap<>();
+            facts.put("variant", label());
+            facts.put("transport", transport());
+            facts.put("duration", first == null ? null : String.format(Locale.ROOT, "%.1fs",
+                    Duration.between(first, last).toMillis() / 1000.0));
+            facts.put("settings", SETTINGS_OF_INTEREST.entrySet().stream()
+                    .map(entry -> shortName(entry.getKey()) + " " + entry.getValue().stream()
+                            .map(name -> name + "=" + setting(entry.getKey(), name).orElse("?"))
+                            .collect(Collectors.joining(",")))
+                    .collect(Collectors.joining("; ")));
+            return facts;
+        }
+
+        @Override
+        public void render(Context context, List<Line> out) {}
+
+        private static String shortName(String eventType) {
+            return eventType.substring(eventType.indexOf('.') + 1);
+        }
+    }
+
+    static final Map<String, List<String>> SETTINGS_OF_INTEREST = new LinkedHashMap<>();
+
+    static {
+        SETTINGS_OF_INTEREST.put(SOCKET_READ, List.of("threshold", "throttle"));
+        SETTINGS_OF_INTEREST.put("jdk.VirtualThreadPinned", List.of("threshold"));
+        SETTINGS_OF_INTEREST.put("jdk.VirtualThreadStart", List.of("enabled"));
+        SETTINGS_OF_INTEREST.put("jdk.CPUTimeSample", List.of("enabled", "throttle"));
+        SETTINGS_OF_INTEREST.put("jdk.ExecutionSample", List.of("period"));
+    }
+
+    /** One recording, analysed: its label and, per view, its rows. */
+    record Analysis(Path file, String label, Map<String, List<Line>> views, List<String> warnings) {}
+
+    @Override
+    public Integer call() throws Exception {
+        List<View> views = selectedViews();
+        if (files.isEmpty()) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "give at least one recording");
+        if (top < 1) throw new Cli.UserError(2, "--top must be at least 1");
+        List<Analysis> analyses = new ArrayList<>();
+        for (Path file : files) analyses.add(analyze(file, views));
+        disambiguateLabels(analyses);
+        analyses.forEach(a -> a.warnings().forEach(w -> System.err.println("analyze-jfr: warning: " + a.file() + ": " + w)));
+        System.out.print(switch (format) {
+            case json -> json(analyses);
+            case markdown -> tables(views, analyses, true);
+            case text -> tables(views, analyses, false);
+        });
+        return analyses.stream().anyMatch(a -> !a.warnings().isEmpty()) ? 1 : 0; // incomplete data must not pass silently
+    }
+
+    List<View> selectedViews() {
+        if (viewNames.isEmpty()) return VIEWS;
+        List<View> chosen = new ArrayList<>();
+        for (String name : viewNames) {
+            View view = VIEWS.stream().filter(v -> v.name().equals(name.trim())).findFirst().orElseThrow(() -> new Cli.UserError(2,
+                    "unknown --view '" + name + "' (views: " + VIEWS.stream().map(View::name).collect(Collectors.joining(", ")) + ")"));
+            if (!chosen.contains(view)) chosen.add(view);
+        }
+        return chosen;
+    }
+
+    /** One streaming pass: each event goes to the aggregates that asked for its type, and is then forgotten. */
+    Analysis analyze(Path file, List<View> views) {
+        if (!Files.isRegularFile(file)) throw new Cli.UserError(1, "no such recording: " + file);
+        Facts facts = new Facts(top);
+        Map<String, List<Aggregate>> byEventType = new HashMap<>();
+        Facts.EVENTS.forEach(type -> byEventType.computeIfAbsent(type, t -> new ArrayList<>()).add(facts));
+        Map<View, List<Aggregate>> aggregates = new LinkedHashMap<>();
+        for (View view : views) {
+            List<Aggregate> started = new ArrayList<>();
+            for (Metric metric : view.metrics()) {
+                Aggregate aggregate = metric.start().get();
+                started.add(aggregate);
+                metric.events().forEach(type -> byEventType.computeIfAbsent(type, t -> new ArrayList<>()).add(aggregate));
+            }
+            aggregates.put(view, started);
+        }
+        List<String> warnings = new ArrayList<>();
+        Path readable = completeChunks(file, warnings);
+        long events = 0;
+        try (RecordingFile recording = new RecordingFile(readable)) {
+            Map<EventType, List<Aggregate>> byType = new IdentityHashMap<>(); // EventType objects repeat: skip the name lookup
+            try {
+                while (recording.hasMoreEvents()) {
+                    RecordedEvent event = recording.readEvent();
+                    events++;
+                    facts.span(event);
+                    for (Aggregate aggregate : byType.computeIfAbsent(event.getEventType(),
+                            type -> byEventType.getOrDefault(type.getName(), List.of()))) {
+                        aggregate.accept(event);
+                    }
+                }
+                facts.resolveTypeNames(recording.readEventTypes());
+            } catch (IOException | RuntimeException e) {
+                if (events == 0) throw e;
+                warnings.add("recording is truncated or damaged after " + events + " events (" + e.getMessage()
+                        + "): showing what could be read");
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new Cli.UserError(1, file + " is not a readable JFR recording (" + e.getMessage() + ")");
+        } finally {
+            if (!readable.equals(file)) deleteQuietly(readable);
+        }
+        Map<String, List<Line>> rendered = new LinkedHashMap<>();
+        aggregates.forEach((view, list) -> {
+            List<Line> lines = new ArrayList<>();
+            list.forEach(aggregate -> aggregate.render(facts, lines));
+            rendered.put(view.name(), lines);
+        });
+        return new Analysis(file, facts.label(), rendered, warnings);
+    }
+
+    /**
+     * A recording is a sequence of chunks, each readable only whole (its constant pools and metadata come last).
+     * A file cut short (a killed JVM's copy, a full disk) keeps its whole chunks: those are copied to a temporary
+     * file and analysed, with a warning. Returns {@code file} itself when it is complete.
+     */
+    static Path completeChunks(Path file, List<String> warnings) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size(), complete = 0;
+            ByteBuffer header = ByteBuffer.allocate(16);
+            while (complete < size) {
+                header.clear();
+                if (channel.read(header, complete) < 16 || header.getInt(0) != CHUNK_MAGIC) break;
+                long chunkSize = header.getLong(8);
+                if (chunkSize <= 0 || complete + chunkSize > size) break;
+                complete += chunkSize;
+            }
+            if (complete == size) return file;
+            if (complete == 0) {
+                throw new Cli.UserError(1, file + (header.getInt(0) == CHUNK_MAGIC
+                        ? " is a JFR recording cut short inside its first chunk: nothing in it can be read"
+                        : " is not a JFR recording"));
+            }
+            warnings.add(String.format(Locale.ROOT, "recording cut short: analysed its complete chunks (%.1f of %.1f MB), the rest is lost",
+                    complete / 1e6, size / 1e6));
+            Path prefix = Files.createTempFile("analyze-jfr-", ".jfr");
+            try (FileChannel out = FileChannel.open(prefix, StandardOpenOption.WRITE)) {
+                for (long copied = 0; copied < complete; ) copied += channel.transferTo(copied, complete - copied, out);
+            }
+            return prefix;
+        } catch (IOException e) {
+            throw new Cli.UserError(1, "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** "FLR\0", the first four bytes of every chunk. */
+    static final int CHUNK_MAGIC = 0x464c5200;
+
+    static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // a temporary copy left behind in java.io.tmpdir is harmless
+        }
+    }
+
+    /** Two recordings of the same variant get their file names too, so columns stay distinguishable. */
+    static void disambiguateLabels(List<Analysis> analyses) {
+        Map<String, Long> counts = analyses.stream().collect(Collectors.groupingBy(Analysis::label, Collectors.counting()));
+        for (int i = 0; i < analyses.size(); i++) {
+            Analysis a = analyses.get(i);
+            if (counts.get(a.label()) > 1) {
+                analyses.set(i, new Analysis(a.file(), a.label() + " [" + a.file().getFileName() + "]", a.views(), a.warnings()));
+            }
+        }
+    }
+
+    static String json(List<Analysis> analyses) {
+        List<Map<String, Object>> recordings = new ArrayList<>();
+        for (Analysis a : analyses) {
+            Map<String, Object> views = new LinkedHashMap<>();
+            a.views().forEach((name, lines) -> {
+                Map<String, Object> values = new LinkedHashMap<>();
+                lines.forEach(line -> values.put(line.key(), line.value()));
+                views.put(name, values);
+            });
+            Map<String, Object> recording = new LinkedHashMap<>();
+            recording.put("file", a.file().toString());
+            recording.put("label", a.label());
+            recording.put("warnings", a.warnings());
+            recording.put("views", views);
+            recordings.add(recording);
+        }
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(Map.of("recordings", recordings)) + "\n";
+    }
+
+    /** One table per view, one row per metric, one column per recording. */
+    static String tables(List<View> views, List<Analysis> analyses, boolean markdown) {
+        StringBuilder out = new StringBuilder();
+        for (View view : views) {
+            Map<String, String> labels = new LinkedHashMap<>(); // row key -> label, in first-seen order
+            List<Map<String, String>> columns = new ArrayList<>();
+            for (Analysis a : analyses) {
+                Map<String, String> column = new HashMap<>();
+                for (Line line : a.views().get(view.name())) {
+                    if (line.value() instanceof List<?> ranked) {
+                        for (int i = 0; i < ranked.size(); i++) {
+                            String key = line.key() + "#" + (i + 1);
+                            labels.putIfAbsent(key, line.label() + " #" + (i + 1));
+                            column.put(key, ((Ranked) ranked.get(i)).text());
+                        }
+                        if (ranked.isEmpty()) {
+                            labels.putIfAbsent(line.key(), line.label());
+                            column.put(line.key(), "none");
+                        }
+                    } else {
+                        labels.putIfAbsent(line.key(), line.label());
+                        column.put(line.key(), line.text());
+                    }
+                }
+                columns.add(column);
+            }
+            List<String> header = new ArrayList<>(List.of(view.name()));
+            analyses.forEach(a -> header.add(a.label()));
+            List<List<String>> rows = new ArrayList<>();
+            labels.forEach((key, label) -> {
+                List<String> row = new ArrayList<>(List.of(label));
+                columns.forEach(column -> row.add(column.getOrDefault(key, "-")));
+                rows.add(row);
+            });
+            if (markdown) {
+                out.append("#### ").append(view.title()).append("\n\n");
+                out.append(markdownRow(header)).append(markdownRow(header.stream().map(h -> "---").toList()));
+                rows.forEach(row -> out.append(markdownRow(row)));
+            } else {
+                out.append("== ").append(view.title()).append(" ==\n");
+                int[] widths = new int[header.size()];
+                for (List<String> row : concat(header, rows)) {
+                    for (int i = 0; i < row.size(); i++) widths[i] = Math.max(widths[i], row.get(i).length());
+                }
+                for (List<String> row : concat(header, rows)) {
+                    StringBuilder text = new StringBuilder();
+                    for (int i = 0; i < row.size(); i++) {
+                        text.append(i == 0 ? "" : "  ").append(String.format("%-" + widths[i] + "s", row.get(i)));
+                    }
+                    out.append(text.toString().stripTrailing()).append('\n');
+                }
+            }
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    private static List<List<String>> concat(List<String> header, List<List<String>> rows) {
+        List<List<String>> all = new ArrayList<>(List.of(header));
+        all.addAll(rows);
+        return all;
+    }
+
+    private static String markdownRow(List<String> cells) {
+        return "| " + cells.stream().map(c -> c.replace("|", "\\|")).collect(Collectors.joining(" | ")) + " |\n";
+    }
+}
