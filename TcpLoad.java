@@ -292,7 +292,6 @@ public class TcpLoad implements Callable<Integer> {
     private LoadReport.Result run() throws Exception {
         stats = new LoadReport.Recorders(rate != null || idle || burst, users);
         var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long cpuAtStart = cpu.getProcessCpuTime();
         long epochMillisAtStart = System.currentTimeMillis();
         startedAt = System.nanoTime();
         measuredFrom = startedAt + warmup.toNanos();
@@ -311,12 +310,16 @@ public class TcpLoad implements Callable<Integer> {
             User user = new User(i, scheduleFor(i), connectAt, connecting, finished);
             Thread.ofVirtual().name("user-", i).start(user);
         }
+        // The generator's own CPU counts from the end of the warm-up, like every other figure (so start-up and the
+        // JIT compiler's first work are left out when a warm-up is given).
+        parkUntil(measuredFrom);
+        long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
         // Every user stops sending at endAt and gives each outstanding echo at most --timeout, so this wait is
         // bounded; the extra second covers a connect attempt that started just before the end.
         boolean allDone = finished.await(endAt - System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1),
                 TimeUnit.NANOSECONDS);
-        long wallNanos = System.nanoTime() - startedAt;
-        long cpuNanos = cpu.getProcessCpuTime() - cpuAtStart;
+        long wallNanos = System.nanoTime() - measuredFrom;
+        long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
         ticker.stop();
         tickerThread.join();
         if (log != null) log.close();
@@ -502,10 +505,10 @@ public class TcpLoad implements Callable<Integer> {
                 everConnected = true;
             } catch (IOException e) {
                 stats.fail(LoadReport.Kind.CONNECT, true);
-                parkUntil(Math.min(System.nanoTime() + RECONNECT_PAUSE_NANOS, endAt));
             } finally {
                 connecting.release();
             }
+            if (socket == null) parkUntil(Math.min(System.nanoTime() + RECONNECT_PAUSE_NANOS, endAt));
         }
 
         private void send(long now) {

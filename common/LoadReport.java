@@ -62,7 +62,7 @@ final class LoadReport {
     }
 
     record Result(Config config, long sent, long received, long[] failuresByKind, Histogram latency, Histogram uncorrected,
-                  Histogram lag, Histogram connect, long opened, int peakOpen, double timeToOpenAllMs, long allSent,
+                  Histogram lag, Histogram connect, long opened, int peakOpen, double timeToOpenAllMs,
                   long wallNanos, long cpuNanos, int cores, List<Second> series, List<String> warnings) {
         long failures() {
             long total = 0;
@@ -89,7 +89,7 @@ final class LoadReport {
         private final Recorder latency = newRecorder(), uncorrected, lag = newRecorder(), connect = newRecorder();
         private final Histogram latencyTotal = newHistogram(), uncorrectedTotal = newHistogram(), lagTotal = newHistogram(),
                 connectTotal = newHistogram();
-        private final LongAdder sent = new LongAdder(), received = new LongAdder(), allSent = new LongAdder(),
+        private final LongAdder sent = new LongAdder(), received = new LongAdder(),
                 opened = new LongAdder();
         private final LongAdder[] failures = new LongAdder[Kind.values().length];
         private final AtomicInteger open = new AtomicInteger(), peakOpen = new AtomicInteger();
@@ -130,7 +130,6 @@ final class LoadReport {
         }
 
         void sent(boolean measured) {
-            allSent.increment();
             if (measured) sent.increment();
         }
 
@@ -199,7 +198,7 @@ final class LoadReport {
             }
             long allOpen = allOpenAfterNanos.get();
             return new Result(config, sent.sum(), received.sum(), byKind, latencyTotal, openLoop ? uncorrectedTotal : null,
-                    lagTotal, connectTotal, opened.sum(), peakOpen.get(), allOpen < 0 ? -1 : allOpen / 1e6, allSent.sum(),
+                    lagTotal, connectTotal, opened.sum(), peakOpen.get(), allOpen < 0 ? -1 : allOpen / 1e6,
                     wallNanos, cpuNanos, cores, series, warnings);
         }
     }
@@ -226,7 +225,7 @@ final class LoadReport {
                 goDuration(r.connect().getValueAtPercentile(50)), goDuration(r.connect().getValueAtPercentile(99)),
                 goDuration(r.connect().getMaxValue()));
         out.printf(Locale.ROOT, "Generator: CPU %.2fs (%.1f%% of one core, %s per message), send lag %s%n",
-                r.cpuNanos() / 1e9, 100.0 * r.cpuNanos() / r.wallNanos(), goDuration(r.allSent() == 0 ? 0 : r.cpuNanos() / r.allSent()),
+                r.cpuNanos() / 1e9, 100.0 * r.cpuNanos() / r.wallNanos(), goDuration(r.sent() == 0 ? 0 : r.cpuNanos() / r.sent()),
                 c.scheduled() ? "p50 " + goDuration(r.lag().getValueAtPercentile(50)) + " p99 " + goDuration(r.lag().getValueAtPercentile(99))
                         + " max " + goDuration(r.lag().getMaxValue()) : "n/a (closed loop without --interval has no schedule)");
         if (c.requestedRate() > 0) {
@@ -328,8 +327,7 @@ final class LoadReport {
         JsonObject generator = new JsonObject();
         generator.addProperty("cpuSeconds", r.cpuNanos() / 1e9);
         generator.addProperty("cpuPercentOfCore", 100.0 * r.cpuNanos() / r.wallNanos());
-        generator.addProperty("cpuNanosPerMessage", r.allSent() == 0 ? 0 : (double) r.cpuNanos() / r.allSent());
-        generator.addProperty("messagesSentIncludingWarmup", r.allSent());
+        generator.addProperty("cpuNanosPerMessage", r.sent() == 0 ? 0 : (double) r.cpuNanos() / r.sent());
         generator.addProperty("wallSeconds", r.wallNanos() / 1e9);
         generator.addProperty("requestedRate", c.requestedRate());
         generator.addProperty("sentRate", r.sent() / c.durationSeconds());

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmarks the load generator itself, against the targets of issue 3, with the server pinned to cpu 0 and TcpLoad
+# to cpu 1 (taskset):
+#   1. 1,000 users x 10 msg/s "hello" (open loop, --rate 10000): send lag p99 < 1 ms, TcpLoad < 25% of a core;
+#   2. 19,000 idle connections, one keepalive each per second, held IDLE_SECONDS (60): zero failures, all open <= 2 s;
+#   3. closed loop, 100 users, 16-byte messages, no pause: TcpLoad's max echo rate and CPU per 1,000 messages, and
+#      which side ran out of CPU (the server's and TcpLoad's CPU are both shown).
+# Usage: bench/tcpload.sh            (SERVER=EchoNetty.java SERVER_ARGS="--transport epoll --threads 1" by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SERVER="${SERVER:-EchoNetty.java}"
+SERVER_ARGS="${SERVER_ARGS:---transport epoll --threads 1}"
+IDLE_SECONDS="${IDLE_SECONDS:-60}"
+WORK="$(mktemp -d)"
+SERVER_PID=""
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  SERVER_PID=""
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+start_server() {
+  # shellcheck disable=SC2086 # SERVER_ARGS is a list of flags
+  taskset -c 0 ./jbang "$SERVER" --port 0 $SERVER_ARGS >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 600); do
+    grep -q '^READY' "$WORK/server.log" && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
+  [[ -n "$PORT" ]] || { echo "server never printed READY" >&2; cat "$WORK/server.log" >&2; exit 1; }
+}
+
+cpu_ticks() { # user + system clock ticks of process $1 so far
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# load NAME ARGS...: runs TcpLoad pinned to cpu 1, keeps its JSON, and measures the server's CPU meanwhile.
+load() {
+  local name="$1"; shift
+  local before after started ended
+  before="$(cpu_ticks "$SERVER_PID")"; started="$(date +%s.%N)"
+  taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --quiet --json "$WORK/$name.json" "$@" >"$WORK/$name.txt" || true
+  after="$(cpu_ticks "$SERVER_PID")"; ended="$(date +%s.%N)"
+  SERVER_CPU="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$started" -v e="$ended" \
+      'BEGIN { printf "%.0f", 100 * t / hz / (e - s) }')"
+  grep '^WARNING' "$WORK/$name.txt" || true
+}
+
+figure() { jq -r "$2" "$WORK/$1.json"; }
+
+verdict() { if [[ "$(jq -r "$2" "$WORK/$1.json")" == true ]]; then echo PASS; else echo FAIL; fi; }
+
+start_server
+echo "server: $(grep '^READY' "$WORK/server.log") (cpu 0); TcpLoad on cpu 1"
+echo
+
+echo "== 1. 1,000 users x 10 msg/s \"hello\" (--rate 10000, 20 s after a 5 s warm-up)"
+load rate --users 1000 --rate 10000 --duration 20s --warmup 5s --message hello
+echo "send lag p50 $(figure rate .summary.generator.lagUs.p50) µs, p99 $(figure rate .summary.generator.lagUs.p99) µs," \
+  "max $(figure rate .summary.generator.lagUs.max) µs   [target p99 < 1000 µs: $(verdict rate '.summary.generator.lagUs.p99 < 1000')]"
+echo "TcpLoad CPU $(figure rate '.summary.generator.cpuPercentOfCore | . * 10 | round / 10')% of a core" \
+  "[target < 25%: $(verdict rate '.summary.generator.cpuPercentOfCore < 25')]; server CPU ${SERVER_CPU}%"
+echo "sent $(figure rate .summary.sent), failures $(figure rate .summary.failures)," \
+  "RTT p50 $(figure rate .summary.latencyUs.p50) µs p99 $(figure rate .summary.latencyUs.p99) µs (corrected)"
+echo
+
+echo "== 2. 19,000 idle connections, keepalive every 1 s, held ${IDLE_SECONDS} s"
+load idle --users 19000 --idle --interval 1s --duration "${IDLE_SECONDS}s" --timeout 5s
+echo "all open after $(figure idle .summary.connections.timeToOpenAllMs) ms" \
+  "[target <= 2000 ms: $(verdict idle '.summary.connections.timeToOpenAllMs >= 0 and .summary.connections.timeToOpenAllMs <= 2000')]," \
+  "peak $(figure idle .summary.connections.peakOpen) open"
+echo "sent $(figure idle .summary.sent), received $(figure idle .summary.received), failures $(figure idle .summary.failures)" \
+  "$(figure idle -c .summary.failuresByKind) [target 0: $(verdict idle '.summary.failures == 0')]"
+echo "send lag p99 $(figure idle .summary.generator.lagUs.p99) µs, TcpLoad CPU" \
+  "$(figure idle '.summary.generator.cpuPercentOfCore | . * 10 | round / 10')% of a core; server CPU ${SERVER_CPU}%"
+echo
+
+echo "== 3. closed loop, 100 users, 16-byte messages, no pause (10 s after a 3 s warm-up)"
+load closed --users 100 --size 16 --duration 10s --warmup 3s
+echo "echo rate $(figure closed '.summary.throughput.msgPerSec | round') msg/s, failures $(figure closed .summary.failures)," \
+  "RTT p50 $(figure closed .summary.latencyUs.p50) µs p99 $(figure closed .summary.latencyUs.p99) µs"
+echo "TcpLoad CPU $(figure closed '.summary.generator.cpuPercentOfCore | . * 10 | round / 10')% of a core," \
+  "$(figure closed '.summary.generator.cpuNanosPerMessage * 1000 / 1e6 | . * 100 | round / 100') ms CPU per 1,000 messages;" \
+  "server CPU ${SERVER_CPU}% of a core"
+echo "(the side near 100% is the bottleneck)"

@@ -1,0 +1,306 @@
+//SOURCES FaultyEchoServer.java
+//DEPS org.hdrhistogram:HdrHistogram:2.2.2
+//DEPS com.google.code.gson:gson:2.13.2
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * TcpLoad against deliberately faulty echo servers (each fault must show up as the right kind of failure), against
+ * the project's servers, and its command line, preflight checks, JSON contract and hlog merge.
+ */
+class TcpLoadTest {
+    /** A finished TcpLoad run: exit code, what it printed, and its "Key: value" lines. */
+    record Run(int exitCode, List<String> stdout, List<String> stderr, String output) {
+        String value(String key) {
+            for (String line : stdout) if (line.startsWith(key + ":")) return line.substring(key.length() + 1).trim();
+            throw new AssertionError("no line '" + key + ":'\n" + output);
+        }
+
+        long count(String key) {
+            return Long.parseLong(value(key));
+        }
+
+        /** {@code Failures by kind: connect=0 timeout=3 ...} as a map. */
+        Map<String, Long> failuresByKind() {
+            Map<String, Long> kinds = new LinkedHashMap<>();
+            for (String pair : value("Failures by kind").split(" ")) {
+                kinds.put(pair.split("=")[0], Long.parseLong(pair.split("=")[1]));
+            }
+            return kinds;
+        }
+    }
+
+    static Run load(String... args) throws Exception {
+        try (TestSupport.Script script = TestSupport.jbang("TcpLoad.java", args)) {
+            int exitCode = script.await(Duration.ofMinutes(2));
+            return new Run(exitCode, List.copyOf(script.stdout), List.copyOf(script.stderr), script.output());
+        }
+    }
+
+    @Test
+    void printsTheSeedBlockThenExtrasAndWritesTheContractJson(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("run.json");
+        Path hlog = dir.resolve("run.hlog");
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE)) {
+            Run run = load("--host", server.address(), "--users", "20", "--duration", "2s", "--message", "hello",
+                    "--interval", "10ms", "--json", json.toString(), "--hlog", hlog.toString());
+            assertEquals(0, run.exitCode(), run.output());
+            List<String> out = run.stdout();
+            assertEquals("Starting test: 20 users for 2s", out.get(0), run.output());
+            assertEquals("", out.get(1));
+            assertEquals("=== Load Test Complete ===", out.get(2));
+            String[] seedPrefixes = {"Sent:     ", "Received: ", "Failures: ", "Avg RTT:  ", "p90 RTT:  ", "p95 RTT:  ", "p99 RTT:  "};
+            for (int i = 0; i < seedPrefixes.length; i++) {
+                assertTrue(out.get(3 + i).startsWith(seedPrefixes[i]), "line " + (3 + i) + " of\n" + run.output());
+            }
+            assertTrue(out.get(6).matches("Avg RTT:  \\d+(\\.\\d+)?(ns|µs|ms|s)"), out.get(6));
+            long sent = run.count("Sent");
+            assertTrue(sent > 20, run.output());
+            assertEquals(sent, run.count("Received"));
+            assertEquals(0, run.count("Failures"));
+            for (String extra : List.of("p50 RTT", "p99.9 RTT", "Max RTT", "Throughput", "Failures by kind", "Generator")) {
+                run.value(extra);
+            }
+            assertTrue(run.value("Generator").contains("send lag p50"), run.output());
+
+            JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+            assertEquals("TcpLoad", root.get("tool").getAsString());
+            assertEquals(1, root.get("version").getAsInt());
+            assertKeys(root.getAsJsonObject("config"), "host", "users", "durationSeconds", "warmupSeconds", "mode", "size",
+                    "intervalMs", "rate", "inflight");
+            assertEquals("closed", root.getAsJsonObject("config").get("mode").getAsString());
+            assertKeys(root.getAsJsonObject("environment"), "jdk", "os", "cores", "hostname", "date");
+            JsonObject summary = root.getAsJsonObject("summary");
+            assertKeys(summary, "sent", "received", "failures", "failuresByKind", "latencyUs", "spectrum", "throughput",
+                    "connections", "generator");
+            assertEquals(sent, summary.get("sent").getAsLong());
+            assertKeys(summary.getAsJsonObject("failuresByKind"), "connect", "timeout", "closed", "mismatch", "io");
+            String[] latencyKeys = {"mean", "p50", "p90", "p95", "p99", "p999", "max", "count"};
+            assertKeys(summary.getAsJsonObject("latencyUs"), latencyKeys);
+            assertEquals(sent, summary.getAsJsonObject("latencyUs").get("count").getAsLong());
+            assertTrue(summary.getAsJsonArray("spectrum").get(0).getAsJsonObject().has("valueUs"));
+            assertKeys(summary.getAsJsonObject("throughput"), "msgPerSec", "mbPerSec");
+            assertKeys(summary.getAsJsonObject("connections"), "opened", "peakOpen", "timeToOpenAllMs", "connectLatencyUs");
+            assertKeys(summary.getAsJsonObject("connections").getAsJsonObject("connectLatencyUs"), latencyKeys);
+            JsonObject generator = summary.getAsJsonObject("generator");
+            assertKeys(generator, "cpuSeconds", "cpuPercentOfCore", "cpuNanosPerMessage", "lagUs", "saturated", "warnings");
+            assertKeys(generator.getAsJsonObject("lagUs"), "p50", "p99", "max");
+            assertEquals(generator.get("saturated").getAsBoolean(), out.stream().anyMatch(l -> l.startsWith("WARNING: generator saturated")));
+            assertTrue(root.getAsJsonArray("series").size() >= 1, root.toString());
+            assertKeys(root.getAsJsonArray("series").get(0).getAsJsonObject(), "second", "sent", "received", "p99Us", "connections", "failures");
+
+            Run merged = load("merge", hlog.toString());
+            assertEquals(0, merged.exitCode(), merged.output());
+            assertEquals(sent, merged.count("Count"), "the hlog holds every measured echo\n" + merged.output());
+        }
+    }
+
+    private static void assertKeys(JsonObject object, String... keys) {
+        for (String key : keys) assertTrue(object.has(key), "missing '" + key + "' in " + object);
+    }
+
+    @Test
+    void readsAnEchoSplitOverManyReads() throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.ONE_BYTE_AT_A_TIME)) {
+            Run run = load("--host", server.address(), "--users", "4", "--duration", "1s", "--size", "200");
+            assertEquals(0, run.exitCode(), run.output());
+            assertTrue(run.count("Received") > 0, run.output());
+            assertEquals(run.count("Sent"), run.count("Received"), run.output());
+        }
+    }
+
+    @Test
+    void churnOpensAConnectionPerEcho() throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE)) {
+            Run run = load("--host", server.address(), "--users", "3", "--duration", "1s", "--churn", "--interval", "20ms");
+            assertEquals(0, run.exitCode(), run.output());
+            long received = run.count("Received");
+            assertTrue(received > 3, run.output());
+            long opened = Long.parseLong(run.value("Connections").replaceAll(" opened.*", ""));
+            assertTrue(opened >= received, "one connection per echo\n" + run.output());
+        }
+    }
+
+    /** Runs TcpLoad against a server with {@code fault}: every message sent must fail, counted as {@code kind}. */
+    private static Run assertEveryMessageFailsAs(FaultyEchoServer.Fault fault, String kind, String... args) throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(fault)) {
+            List<String> all = new ArrayList<>(List.of("--host", server.address(), "--duration", "1s"));
+            all.addAll(List.of(args));
+            Run run = load(all.toArray(String[]::new));
+            assertEquals(1, run.exitCode(), run.output());
+            assertEquals(0, run.count("Received"), run.output());
+            assertTrue(run.count("Sent") > 0, run.output());
+            assertEquals(run.count("Sent"), run.failuresByKind().get(kind), run.output());
+            return run;
+        }
+    }
+
+    @Test
+    void countsACorruptedByteAsMismatch() throws Exception {
+        assertEveryMessageFailsAs(FaultyEchoServer.Fault.CORRUPT_A_BYTE, "mismatch", "--users", "4", "--size", "64");
+    }
+
+    @Test
+    void countsTimeoutsAndEndsOnTimeWhenTheServerNeverAnswers() throws Exception {
+        long started = System.nanoTime();
+        Run run = assertEveryMessageFailsAs(FaultyEchoServer.Fault.NEVER_ANSWER, "timeout", "--users", "5", "--timeout", "500ms");
+        long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+        assertTrue(run.failuresByKind().get("timeout") >= 5, run.output());
+        // a hang would never end; this bound only rules out one, allowing for a slow JVM start on a busy machine
+        assertTrue(seconds < 30, "took " + seconds + " s");
+    }
+
+    @Test
+    void countsAConnectionClosedMidMessage() throws Exception {
+        assertEveryMessageFailsAs(FaultyEchoServer.Fault.CLOSE_MID_MESSAGE, "closed", "--users", "3", "--message", "hello world");
+    }
+
+    @Test
+    void openLoopShowsAStallInTheCorrectedFiguresOnly(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("open.json");
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.STALL_ONCE)) {
+            // 1,000 msg/s for 4 s: the 1 s stall delays ~1,000 scheduled messages (a quarter of them, so the
+            // corrected p99 is near 1 s) but only the 10 messages already sent when it began (0.25%, below p99).
+            Run run = load("--host", server.address(), "--users", "10", "--duration", "4s", "--rate", "1000",
+                    "--json", json.toString());
+            assertEquals(0, run.exitCode(), run.output());
+            assertTrue(run.stdout().stream().anyMatch(l -> l.contains("corrected for coordinated omission")), run.output());
+            JsonObject summary = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("summary");
+            double correctedP99 = summary.getAsJsonObject("latencyUs").get("p99").getAsDouble();
+            double uncorrectedP99 = summary.getAsJsonObject("uncorrectedLatencyUs").get("p99").getAsDouble();
+            double uncorrectedMax = summary.getAsJsonObject("uncorrectedLatencyUs").get("max").getAsDouble();
+            assertTrue(correctedP99 >= 500_000, "corrected p99 " + correctedP99 + " µs\n" + run.output());
+            assertTrue(uncorrectedP99 < 250_000, "uncorrected p99 " + uncorrectedP99 + " µs\n" + run.output());
+            assertTrue(uncorrectedMax >= 500_000, "the stalled messages themselves: " + uncorrectedMax + " µs");
+        }
+    }
+
+    @Test
+    void mergeOfTwoLogsEqualsTheHistogramOfTheUnion(@TempDir Path dir) throws Exception {
+        Histogram union = new Histogram(1, 3_600_000_000_000L, 3);
+        Path a = writeLog(dir.resolve("a.hlog"), 1_000, 2_000_000, 7, union);
+        Path b = writeLog(dir.resolve("b.hlog"), 50_000, 90_000_000, 13, union);
+        Run merged = load("merge", "--percentiles", a.toString(), b.toString());
+        assertEquals(0, merged.exitCode(), merged.output());
+        assertEquals(union.getTotalCount(), merged.count("Count"));
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        union.outputPercentileDistribution(new PrintStream(expected, true, StandardCharsets.UTF_8), 5, 1000.0);
+        // every percentile line, the mean, standard deviation, max and count; not the bucket layout, which is how
+        // the histogram stores values, not what they are
+        String wanted = expected.toString(StandardCharsets.UTF_8).replaceAll("#\\[Buckets.*\n", "");
+        String spectrum = String.join("\n", merged.stdout()).replaceAll("#\\[Buckets.*", "");
+        assertTrue(spectrum.contains(wanted), "expected spectrum\n" + wanted + "\ngot\n" + spectrum);
+    }
+
+    /** Three 1 s intervals of pseudo-random values in [low, high) ns, also added to {@code union}. */
+    private static Path writeLog(Path file, long low, long high, long seed, Histogram union) throws Exception {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        try (PrintStream out = new PrintStream(Files.newOutputStream(file), true, StandardCharsets.UTF_8)) {
+            HistogramLogWriter writer = new HistogramLogWriter(out);
+            writer.outputLogFormatVersion();
+            writer.outputStartTime(0);
+            writer.outputLegend();
+            for (int second = 0; second < 3; second++) {
+                Histogram interval = new Histogram(1, 3_600_000_000_000L, 3);
+                for (int i = 0; i < 5_000; i++) interval.recordValue(random.nextLong(low, high));
+                interval.setStartTimeStamp(second * 1000L);
+                interval.setEndTimeStamp(second * 1000L + 1000);
+                writer.outputIntervalHistogram(interval);
+                union.add(interval);
+            }
+        }
+        return file;
+    }
+
+    @Test
+    void rejectsEachBadFlagWithOneLineNamingItAndExitCode2() throws Exception {
+        Map<String, List<String>> badFlags = Map.of(
+                "--users", List.of("--users", "0"),
+                "--duration", List.of("--duration", "soon"),
+                "--host", List.of("--host", "localhost"),
+                "--idle", List.of("--rate", "100", "--idle"),
+                "--size", List.of("--size", "0"),
+                "--no-such-flag", List.of("--no-such-flag"));
+        Map<String, java.util.concurrent.Future<Run>> runs = new LinkedHashMap<>();
+        try (var parallel = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) { // six JVM starts at once
+            badFlags.forEach((flag, args) -> runs.put(flag, parallel.submit(() -> load(args.toArray(String[]::new)))));
+        }
+        for (var entry : runs.entrySet()) {
+            Run run = entry.getValue().get();
+            assertEquals(2, run.exitCode(), run.output());
+            assertEquals(1, run.stderr().size(), run.output());
+            assertTrue(run.stderr().get(0).contains(entry.getKey()), run.output());
+            assertTrue(run.stdout().isEmpty(), run.output());
+        }
+    }
+
+    @Test
+    void refusesMoreUsersThanTheOpenFilesLimitBeforeConnecting() throws Exception {
+        Run run = load("--host", "127.0.0.1:9", "--users", "50000");
+        assertEquals(2, run.exitCode(), run.output());
+        assertEquals(1, run.stderr().size(), run.output());
+        String line = run.stderr().get(0);
+        assertTrue(line.contains("--users 50000") && line.contains("open-files limit") && line.contains("ulimit -n"), line);
+    }
+
+    @Test
+    void saysInOneLineWhenTheServerIsUnreachable() throws Exception {
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        Run run = load("--host", "127.0.0.1:" + closedPort, "--users", "10", "--duration", "1s");
+        assertEquals(1, run.exitCode(), run.output());
+        assertEquals(1, run.stderr().size(), run.output());
+        assertTrue(run.stderr().get(0).contains("cannot connect to 127.0.0.1:" + closedPort), run.output());
+    }
+
+    @ParameterizedTest
+    @FieldSource("TestSupport#SERVERS")
+    void loadsEachProjectServerWithoutFailures(String script) throws Exception {
+        Assumptions.assumeTrue(Files.exists(TestSupport.ROOT.resolve(script)), script + " not written yet");
+        try (TestSupport.Server server = TestSupport.startServer(script)) {
+            Run run = load("--host", server.host() + ":" + server.port(), "--users", "50", "--duration", "1s",
+                    "--size", "100", "--inflight", "4", "--quiet");
+            assertEquals(0, run.exitCode(), run.output());
+            assertTrue(run.count("Received") > 0, run.output());
+            assertEquals(run.count("Sent"), run.count("Received"), run.output());
+        }
+    }
+
+    /** Keeps the set of flags tested above honest: each must be one TcpLoad documents in --help. */
+    @Test
+    void helpListsEveryWorkloadFlag() throws Exception {
+        Run help = load("--help");
+        assertEquals(0, help.exitCode(), help.output());
+        String text = String.join("\n", help.stdout());
+        for (String flag : Set.of("--host", "--users", "--duration", "--message", "--size", "--interval", "--timeout",
+                "--rate", "--inflight", "--warmup", "--ramp-up", "--connect-rate", "--idle", "--burst", "--churn",
+                "--source-ips", "--json", "--hlog", "--percentiles", "--progress", "--quiet")) {
+            assertTrue(text.contains(flag), flag + " missing from --help");
+        }
+    }
+}
