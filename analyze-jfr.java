@@ -108,7 +108,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                             Stat.COUNT, Stat.P99, Stat.MAX),
                     distribution("pinned", "virtual-thread pinning", "jdk.VirtualThreadPinned", all(), AnalyzeJfr::nanos, Unit.NANOS,
                             Stat.COUNT, Stat.TOTAL, Stat.MAX),
-                    top("pinnedAt", "pinned at", "jdk.VirtualThreadPinned", all(), e -> applicationFrame(e.getStackTrace()),
+                    top("pinnedAt", "pinned at", "jdk.VirtualThreadPinned", all(), e -> pinnedFrame(e.getStackTrace()),
                             e -> 1, Unit.COUNT, Rank.SUM),
                     count("submitFailed", "virtual-thread submit failures", "jdk.VirtualThreadSubmitFailed", all())),
             new View("socket-io", "Socket I/O (sampled events: counts are samples, not totals)",
@@ -192,13 +192,12 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             @Override
             public void render(Context context, List<Line> out) {
                 Facts facts = (Facts) context;
-                String transport = facts.facts().get("transport");
                 String note;
                 if (events > 0) {
                     note = "sampled: " + facts.setting(SOCKET_READ, "throttle").map(t -> "at most " + t + " per event type")
                             .orElse("throttle unknown");
-                } else if (transport != null && !transport.equals("nio")) {
-                    note = "none: Netty " + transport + " transport does native I/O, invisible to jdk.SocketRead/SocketWrite";
+                } else if (facts.nativeIo()) {
+                    note = "none: Netty " + facts.transport() + " transport does native I/O, invisible to jdk.SocketRead/SocketWrite";
                 } else if (Boolean.FALSE.equals(context.enabled(SOCKET_READ))) {
                     note = "none: jdk.SocketRead was not enabled in this recording";
                 } else {
@@ -295,6 +294,17 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         @Override
         public Boolean enabled(String eventType) {
             return setting(eventType, "enabled").map(Boolean::parseBoolean).orElse(null);
+        }
+
+        @Override
+        public String missing(String eventType) {
+            if (Boolean.FALSE.equals(enabled(eventType))) return "not recorded";
+            return nativeIo() && (eventType.equals(SOCKET_READ) || eventType.equals(SOCKET_WRITE)) ? "n/a (native I/O)" : null;
+        }
+
+        /** Netty's epoll and io_uring transports read and write sockets in native code, which JFR's socket events miss. */
+        boolean nativeIo() {
+            return transport() != null && !transport().equals("nio");
         }
 
         @Override

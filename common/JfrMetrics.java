@@ -35,6 +35,9 @@ class JfrMetrics {
         /** Whether the recording had {@code eventType} enabled: true, false, or null when it does not say. */
         Boolean enabled(String eventType);
 
+        /** Why {@code eventType} cannot appear in this recording ("not recorded"...), or null if it could. */
+        String missing(String eventType);
+
         /** How many entries ranked lists show ({@code --top}). */
         int top();
     }
@@ -129,13 +132,18 @@ class JfrMetrics {
 
         @Override
         public final void render(Context context, List<Line> out) {
-            if (seen > 0 || events.stream().anyMatch(e -> !Boolean.FALSE.equals(context.enabled(e)))) {
+            String missing = null; // a reason only if none of the events could have appeared
+            for (String event : events) {
+                missing = context.missing(event);
+                if (missing == null) break;
+            }
+            if (seen > 0 || missing == null) {
                 renderValues(context, out);
                 return;
             }
-            List<Line> rows = new ArrayList<>(); // same rows as usual, so side-by-side tables still line up
+            List<Line> rows = new ArrayList<>(); // the usual rows, so that side-by-side tables still line up
             renderValues(context, rows);
-            rows.forEach(row -> out.add(new Line(row.key(), row.label(), null, "not recorded")));
+            for (Line row : rows) out.add(new Line(row.key(), row.label(), null, missing));
         }
 
     }
@@ -367,12 +375,34 @@ class JfrMetrics {
     static String applicationFrame(RecordedStackTrace stack) {
         if (stack == null || stack.getFrames().isEmpty()) return "(no stack trace)";
         for (RecordedFrame frame : stack.getFrames()) {
-            String type = frame.getMethod().getType().getName();
-            if (!type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun.")) {
+            if (!isJdk(frame)) {
                 return methodName(frame) + (frame.getLineNumber() > 0 ? ":" + frame.getLineNumber() : "");
             }
         }
         return methodName(stack.getFrames().get(0));
+    }
+
+    static boolean isJdk(RecordedFrame frame) {
+        String type = frame.getMethod().getType().getName();
+        return type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.");
+    }
+
+    /**
+     * Where a virtual thread was pinned: the application frame, and the class initializer or native method that
+     * holds the carrier when there is one ("Foo.sleep:8 in Bar.<clinit>").
+     */
+    static String pinnedFrame(RecordedStackTrace stack) {
+        String where = applicationFrame(stack);
+        if (stack == null) return where;
+        boolean inApplication = false; // the JDK's own native frames on top (park, the event itself) are not the cause
+        for (RecordedFrame frame : stack.getFrames()) {
+            inApplication |= !isJdk(frame);
+            if (inApplication && (frame.getMethod().getName().equals("<clinit>") || "Native".equals(frame.getType()))) {
+                String holder = methodName(frame);
+                return where.startsWith(holder) ? where : where + " in " + holder;
+            }
+        }
+        return where;
     }
 
     static boolean onVirtualThread(RecordedEvent e) {

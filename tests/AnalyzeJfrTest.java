@@ -1,0 +1,284 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * analyze-jfr on real recordings made here: small servers recorded with the project's echo.jfc while this test
+ * drives connections through them, then analysed through {@code ./jbang analyze-jfr.java} as a user would.
+ */
+class AnalyzeJfrTest {
+    static final int CONNECTIONS = 40;
+
+    @TempDir
+    static Path dir;
+
+    static Path virtualRecording, platformRecording, pinningRecording, nettyRecording;
+
+    /** A blocking echo server with one thread per connection, virtual or platform as its argument says. */
+    static final String BLOCKING_ECHO = """
+            import java.io.IOException;
+            import java.net.ServerSocket;
+            import java.net.Socket;
+
+            public class BlockingEcho {
+                public static void main(String[] args) throws IOException {
+                    Thread.Builder threads = args[0].equals("virtual") ? Thread.ofVirtual() : Thread.ofPlatform();
+                    try (ServerSocket server = new ServerSocket(0, 1000)) {
+                        System.out.println("PORT " + server.getLocalPort());
+                        while (true) {
+                            Socket socket = server.accept();
+                            threads.start(() -> {
+                                try (socket) {
+                                    byte[] buffer = new byte[512];
+                                    for (int n; (n = socket.getInputStream().read(buffer)) > 0; ) socket.getOutputStream().write(buffer, 0, n);
+                                } catch (IOException closed) {
+                                }
+                            });
+                        }
+                    }
+                }
+            }
+            """;
+
+    /** Virtual threads that block inside a class initializer: that still pins the carrier on JDK 24+. */
+    static final String PINNING = """
+            public class Pinning {
+                static class SlowToInitialise {
+                    static { sleep(); }
+                    static void touch() {}
+                }
+
+                static void sleep() {
+                    try { Thread.sleep(50); } catch (InterruptedException e) { throw new RuntimeException(e); }
+                }
+
+                public static void main(String[] args) throws Exception {
+                    Thread.ofVirtual().start(SlowToInitialise::touch).join();
+                }
+            }
+            """;
+
+    /** A Netty echo server on the epoll transport, whose socket I/O is native and invisible to jdk.SocketRead. */
+    static final String NETTY_EPOLL = """
+            ///usr/bin/env jbang "$0" "$@" ; exit $?
+            //JAVA 21+
+            //DEPS io.netty:netty-all:4.2.18.Final
+            //JAVA_OPTIONS --enable-native-access=ALL-UNNAMED RECORDING_OPTION
+            import io.netty.bootstrap.ServerBootstrap;
+            import io.netty.channel.*;
+            import io.netty.channel.epoll.EpollIoHandler;
+            import io.netty.channel.epoll.EpollServerSocketChannel;
+
+            public class NettyEpollEcho {
+                public static void main(String[] args) throws Exception {
+                    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+                    Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                            .childHandler(new EchoHandler()).bind(0).sync().channel();
+                    System.out.println("PORT " + ((java.net.InetSocketAddress) server.localAddress()).getPort());
+                    server.closeFuture().sync();
+                }
+
+                @ChannelHandler.Sharable
+                static class EchoHandler extends ChannelInboundHandlerAdapter {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ctx.writeAndFlush(msg);
+                    }
+                }
+            }
+            """;
+
+    @BeforeAll
+    static void record() throws Exception {
+        virtualRecording = dir.resolve("virtual.jfr");
+        platformRecording = dir.resolve("platform.jfr");
+        pinningRecording = dir.resolve("pinning.jfr");
+        nettyRecording = dir.resolve("netty.jfr");
+        Path blocking = write("BlockingEcho.java", BLOCKING_ECHO);
+        Path netty = write("NettyEpollEcho.java", NETTY_EPOLL.replace("RECORDING_OPTION", recordingOption(nettyRecording)));
+        Path pinning = write("Pinning.java", PINNING);
+        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) { // the common pool has 1 thread on 2 cores
+            List<Future<Object>> recordings = parallel.invokeAll(List.of(
+                    () -> recordUnderLoad(java(virtualRecording, blocking.toString(), "virtual")),
+                    () -> recordUnderLoad(java(platformRecording, blocking.toString(), "platform")),
+                    () -> recordUnderLoad(TestSupport.jbang(netty.toString())),
+                    () -> {
+                        try (TestSupport.Script run = java(pinningRecording, pinning.toString())) {
+                            assertEquals(0, run.await(Duration.ofMinutes(1)), run.output());
+                        }
+                        return null;
+                    }));
+            for (Future<Object> recording : recordings) recording.get();
+        }
+    }
+
+    static Path write(String name, String source) throws IOException {
+        return Files.writeString(dir.resolve(name), source);
+    }
+
+    static String recordingOption(Path recording) {
+        return "-XX:StartFlightRecording:dumponexit=true,filename=" + recording + ",settings=" + TestSupport.ROOT.resolve("echo.jfc");
+    }
+
+    /** A single-file program run by this JDK's source launcher, recording into {@code recording}. */
+    static TestSupport.Script java(Path recording, String... sourceAndArgs) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                recordingOption(recording)));
+        command.addAll(List.of(sourceAndArgs));
+        return new TestSupport.Script(command);
+    }
+
+
+    /** Holds {@link #CONNECTIONS} connections echoing for about 3 s, then stops the server with SIGTERM. */
+    static Object recordUnderLoad(TestSupport.Script server) throws Exception {
+        try (server) {
+            int port = Integer.parseInt(server.awaitLine(Pattern.compile("^PORT (\\d+)"), Duration.ofMinutes(2)).group(1));
+            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<Object>> echoed = new ArrayList<>();
+                for (int i = 0; i < CONNECTIONS; i++) {
+                    echoed.add(clients.submit(() -> {
+                        try (Socket socket = new Socket("127.0.0.1", port)) {
+                            socket.setSoTimeout(5_000); // a broken server fails the test instead of hanging it
+                            OutputStream out = socket.getOutputStream();
+                            InputStream in = socket.getInputStream();
+                            while (System.nanoTime() < until) {
+                                out.write("hello".getBytes());
+                                assertEquals(5, in.readNBytes(5).length);
+                                Thread.sleep(5);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<Object> client : echoed) client.get();
+            }
+            server.terminate();
+            server.await(Duration.ofSeconds(30));
+        }
+        return null;
+    }
+
+    static TestSupport.Script analyze(String... args) throws IOException {
+        List<String> all = new ArrayList<>(List.of(args));
+        return TestSupport.jbang("analyze-jfr.java", all.toArray(String[]::new));
+    }
+
+    static String analyzeOk(String... args) throws Exception {
+        try (TestSupport.Script run = analyze(args)) {
+            assertEquals(0, run.await(Duration.ofMinutes(2)), run.output());
+            return String.join("\n", run.stdout);
+        }
+    }
+
+    /** A number from the JSON output, e.g. {@code "platformLive.max": 43}. */
+    static long jsonNumber(String json, String key) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\": (\\d+)").matcher(json);
+        assertTrue(m.find(), key + " missing in\n" + json);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void virtualThreadServerReadsOnVirtualThreadsWithFewPlatformThreads() throws Exception {
+        String json = analyzeOk("--format", "json", "--view", "threads,socket-io", virtualRecording.toString());
+        assertTrue(jsonNumber(json, "reads.virtual.count") > 0, json);
+        assertEquals(0, jsonNumber(json, "reads.platform.count"), json);
+        assertTrue(jsonNumber(json, "virtualStarted") >= CONNECTIONS, json);
+        assertTrue(jsonNumber(json, "platformLive.max") < CONNECTIONS, json);
+        assertTrue(jsonNumber(json, "carriers") >= 1, json);
+        assertTrue(json.contains("\"label\": \"BlockingEcho\""), json);
+    }
+
+    @Test
+    void platformThreadServerHasAThreadPerConnection() throws Exception {
+        String json = analyzeOk("--format", "json", "--view", "threads,socket-io", platformRecording.toString());
+        assertTrue(jsonNumber(json, "platformLive.max") >= CONNECTIONS, json);
+        assertTrue(jsonNumber(json, "reads.platform.count") > 0, json);
+        assertEquals(0, jsonNumber(json, "reads.virtual.count"), json);
+    }
+
+    @Test
+    void nettyEpollSocketViewSaysNativeIo() throws Exception {
+        String text = analyzeOk("--view", "socket-io", nettyRecording.toString());
+        assertTrue(text.contains("NettyEpollEcho (epoll)"), text);
+        assertTrue(text.contains("none: Netty epoll transport does native I/O"), text);
+    }
+
+    @Test
+    void pinnedVirtualThreadShowsItsClassInitializerFrame() throws Exception {
+        String text = analyzeOk("--view", "scheduler", pinningRecording.toString());
+        Matcher count = Pattern.compile("virtual-thread pinning count\\s+(\\d+)").matcher(text);
+        assertTrue(count.find() && Integer.parseInt(count.group(1)) >= 1, text);
+        assertTrue(Pattern.compile("pinned at #1\\s+\\d+\\s+Pinning.sleep:\\d+ in Pinning\\$SlowToInitialise.<clinit>").matcher(text).find(), text);
+    }
+
+    @Test
+    void severalRecordingsSideBySideOneColumnEach() throws Exception {
+        String markdown = analyzeOk("--format", "markdown", "--view", "threads", "--view", "cpu",
+                virtualRecording.toString(), platformRecording.toString(), nettyRecording.toString());
+        List<String> headers = markdown.lines().filter(l -> l.startsWith("| threads |") || l.startsWith("| cpu |")).toList();
+        assertEquals(2, headers.size(), markdown);
+        for (String header : headers) {
+            assertEquals(List.of("BlockingEcho [virtual.jfr]", "BlockingEcho [platform.jfr]", "NettyEpollEcho (epoll)"),
+                    List.of(header.replaceAll("^\\| \\S+ \\| | \\|$", "").split(" \\| ")), markdown);
+        }
+        String liveMax = markdown.lines().filter(l -> l.startsWith("| live platform threads max |")).findFirst().orElseThrow();
+        assertEquals(5, liveMax.split("\\|").length, liveMax); // label and three values
+        String hot = analyzeOk("--view", "hot-methods", "--top", "3", virtualRecording.toString());
+        assertTrue(hot.contains("self #3") && !hot.contains("self #4"), hot);
+    }
+
+    @Test
+    void recordingCutShortIsAnalysedAsFarAsPossibleWithAWarning() throws Exception {
+        byte[] whole = Files.readAllBytes(virtualRecording);
+        Path cut = dir.resolve("cut.jfr");
+        try (OutputStream out = Files.newOutputStream(cut)) { // a whole chunk, then a second one cut in its middle
+            out.write(whole);
+            out.write(whole, 0, whole.length / 2);
+        }
+        try (TestSupport.Script run = analyze("--view", "threads", cut.toString())) {
+            assertEquals(1, run.await(Duration.ofMinutes(2)), run.output());
+            assertTrue(String.join("\n", run.stdout).contains("virtual threads started"), run.output());
+            assertEquals(1, run.stderr.size(), run.output());
+            assertTrue(run.stderr.get(0).contains("recording cut short"), run.output());
+        }
+        Path cutInFirstChunk = Files.write(dir.resolve("cut-first.jfr"), java.util.Arrays.copyOf(whole, whole.length / 2));
+        assertOneLineFailure(1, "cut short inside its first chunk", cutInFirstChunk.toString());
+    }
+
+    @Test
+    void badInputIsOneLineAndANonZeroExit() throws Exception {
+        assertOneLineFailure(1, "no such recording", dir.resolve("missing.jfr").toString());
+        Path text = Files.writeString(dir.resolve("notes.jfr"), "not a recording\n");
+        assertOneLineFailure(1, "is not a JFR recording", text.toString());
+        assertOneLineFailure(2, "unknown --view 'bogus'", "--view", "bogus", virtualRecording.toString());
+    }
+
+    static void assertOneLineFailure(int exitCode, String message, String... args) throws Exception {
+        try (TestSupport.Script run = analyze(args)) {
+            assertEquals(exitCode, run.await(Duration.ofMinutes(2)), run.output());
+            assertTrue(run.stdout.isEmpty(), run.output());
+            assertEquals(1, run.stderr.size(), run.output());
+            assertTrue(run.stderr.get(0).startsWith("analyze-jfr: ") && run.stderr.get(0).contains(message), run.output());
+            assertFalse(run.stderr.get(0).contains("Exception"), run.output());
+        }
+    }
+}
