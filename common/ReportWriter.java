@@ -1,0 +1,474 @@
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Turns an experiment's data into {@code report.md}, {@code data.json} and the PNG charts beside them. Every figure
+ * in the report is computed here from the data; nothing is typed in except the seed's own Go figures, quoted as such.
+ */
+final class ReportWriter {
+    private final Path out;
+    private final ReportModel.Experiment data;
+    private final ChartWriter charts;
+    private final StringBuilder md = new StringBuilder();
+
+    ReportWriter(Path out, ReportModel.Experiment data) {
+        this.out = out;
+        this.data = data;
+        this.charts = new ChartWriter(out.resolve("charts"));
+    }
+
+    /** Writes everything and returns the report's path. */
+    Path write() throws IOException {
+        Files.writeString(out.resolve("data.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+                .create().toJson(data));
+        header();
+        for (ReportModel.Workload workload : data.workloads) {
+            if (!workload.runs.isEmpty()) section(workload);
+        }
+        cpuPerThousandMessages();
+        Path report = out.resolve("report.md");
+        Files.writeString(report, md);
+        return report;
+    }
+
+    // ---- header --------------------------------------------------------------------------------------------------
+
+    private void header() {
+        ReportModel.Environment env = data.environment;
+        md.append("# Virtual threads vs event loop for TCP servers: experiment report\n\n");
+        if (!data.complete) md.append("> **Partial report**: the series has not finished (or was interrupted); the sections below hold the runs that finished.\n\n");
+        md.append("Each server variant ran in its own process, started through `./jbang` with a JFR recording, pinned with taskset; "
+                + "TcpLoad ran in another process on the other cores. Server CPU (user + system), RSS, threads and open files "
+                + "come from `/proc` every second; latencies from TcpLoad's HdrHistogram (µs resolution). ")
+                .append(env.trials > 1 ? "Each figure is the median of " + env.trials + " trials, with min–max in brackets.\n\n" : "One trial per run.\n\n");
+        md.append("## Environment\n\n| | |\n|---|---|\n");
+        row("Date", env.date);
+        row("Command", "`" + env.command + "`");
+        row("Profile", env.profile + " (" + env.durations + "; trials " + env.trials + ")");
+        row("CPU", env.cpuModel + ", " + env.cores + " cores");
+        row("Kernel", "Linux " + env.kernel);
+        row("JDK", env.jdk);
+        row("Netty", env.nettyVersion + "; transports: " + transports());
+        row("Pinning", env.pinning);
+        row("Open-files limit", Long.toString(env.openFilesLimit));
+        row("Server JVM options", "`" + String.join(" ", env.serverJvmOptions) + "`: " + env.serverJvmOptionsWhy);
+        md.append('\n');
+        if (!data.notes.isEmpty()) {
+            md.append("**Notes**\n\n");
+            data.notes.forEach(n -> md.append("- ").append(n).append('\n'));
+            md.append('\n');
+        }
+        variantsTable();
+        md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
+                .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
+    }
+
+    private void row(String key, String value) {
+        md.append("| ").append(key).append(" | ").append(value == null ? "" : value.replace("|", "\\|")).append(" |\n");
+    }
+
+    private String transports() {
+        return data.workloads.stream().flatMap(w -> w.runs.stream()).map(r -> r.ready.get("transport"))
+                .filter(Objects::nonNull).distinct().collect(Collectors.joining(", "));
+    }
+
+    /** What each variant's READY line said about itself (threads, carriers, transport...), from its first run. */
+    private void variantsTable() {
+        Map<String, ReportModel.Run> first = new LinkedHashMap<>();
+        data.workloads.stream().flatMap(w -> w.runs.stream()).filter(r -> !r.ready.isEmpty())
+                .forEach(r -> first.putIfAbsent(r.variant, r));
+        if (first.isEmpty()) return;
+        md.append("**Variants** (as each server described itself in its READY line)\n\n| variant | ready line | idle RSS | idle threads |\n|---|---|---|---|\n");
+        first.forEach((variant, run) -> md.append("| ").append(variant).append(" | `").append(run.ready.entrySet().stream()
+                        .filter(e -> !e.getKey().equals("pid")).map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")))
+                .append("` | ").append(run.idle == null ? "" : mib(run.idle.rssKiB())).append(" | ")
+                .append(run.idle == null ? "" : run.idle.threads()).append(" |\n"));
+        md.append('\n');
+    }
+
+    // ---- one workload ----------------------------------------------------------------------------------------------
+
+    private void section(ReportModel.Workload workload) throws IOException {
+        md.append("<a id=\"").append(workload.name).append("\"></a>\n## ").append(workload.name).append(": ")
+                .append(workload.title).append("\n\n");
+        md.append("**What it models.** ").append(workload.models).append("\n\n");
+        md.append("**Parameters.** ").append(workload.parameters).append("\n\n");
+        workload.notes.forEach(n -> md.append("> ").append(n).append("\n\n"));
+        List<Row> rows = rows(workload);
+        List<Column> columns = columns(workload.table);
+        table(rows, columns, workload.table.equals("seed"));
+        if (workload.table.equals("sweep")) saturationTable(rows);
+        warnings(rows);
+        failures(workload);
+        chartsOf(workload, rows);
+        jfr(workload);
+    }
+
+    /** A table row: one variant (and setting and step) with the cells of all its trials. */
+    record Row(String label, String setting, String step, List<ReportModel.Run> runs, List<Cell> cells) {
+        String name() {
+            return label + (setting.isEmpty() ? "" : " · " + setting) + (step.isEmpty() ? "" : " · " + step);
+        }
+    }
+
+    /** One measured step of one trial. */
+    record Cell(ReportModel.Run run, ReportModel.Step step) {
+        JsonObject summary() {
+            return step.load.getAsJsonObject("summary");
+        }
+
+        double summary(String... path) {
+            JsonElement e = summary();
+            for (String key : path) {
+                if (e == null || !e.isJsonObject()) return Double.NaN;
+                e = e.getAsJsonObject().get(key);
+            }
+            return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
+        }
+
+        double cpuSeconds() {
+            return step.serverUserSeconds + step.serverSystemSeconds;
+        }
+
+        double received() {
+            return summary("received");
+        }
+    }
+
+    private static List<Row> rows(ReportModel.Workload workload) {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        for (ReportModel.Run run : workload.runs) {
+            List<String> steps = run.steps.isEmpty() ? List.of("") : run.steps.stream().map(s -> s.label).toList();
+            for (int i = 0; i < steps.size(); i++) {
+                String key = run.label + "\u0000" + run.setting + "\u0000" + steps.get(i);
+                String step = steps.get(i);
+                Row row = rows.computeIfAbsent(key, k -> new Row(run.label, run.setting, step, new ArrayList<>(), new ArrayList<>()));
+                row.runs.add(run);
+                if (i < run.steps.size() && run.steps.get(i).load != null) row.cells.add(new Cell(run, run.steps.get(i)));
+            }
+        }
+        return new ArrayList<>(rows.values());
+    }
+
+    /** A column of a workload's table: its header and how to compute (and print) its figure from one cell. */
+    record Column(String header, Function<Cell, Double> value, Function<Double, String> format) {}
+
+    private static Column latency(String header, String key) {
+        return new Column(header, c -> c.summary("latencyUs", key), ReportWriter::micros);
+    }
+
+    private static Column count(String header, String key) {
+        return new Column(header, c -> c.summary(key), ReportWriter::integer);
+    }
+
+    private static final Column SERVER_CPU = new Column("server CPU", c -> 100 * c.cpuSeconds() / c.step.measuredSeconds,
+            v -> String.format(Locale.ROOT, "%.0f%%", v));
+    private static final Column CPU_PER_1K = new Column("CPU per 1k msgs", c -> 1000 * c.cpuSeconds() / c.received(),
+            v -> Cli.formatNanos(v * 1e9));
+    private static final Column RSS_PEAK = new Column("server RSS", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib);
+    private static final Column THREADS_PEAK = new Column("threads", c -> (double) c.step.serverThreadsPeak, ReportWriter::integer);
+    private static final Column MSG_PER_SEC = new Column("msg/s", c -> c.summary("throughput", "msgPerSec"), ReportWriter::integer);
+
+    private static List<Column> columns(String table) {
+        return switch (table) {
+            case "seed" -> List.of(count("Sent", "sent"), count("Received", "received"), count("Failures", "failures"),
+                    latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99"),
+                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, RSS_PEAK, THREADS_PEAK);
+            case "idle" -> List.of(
+                    new Column("connections", c -> c.summary("connections", "peakOpen"), ReportWriter::integer),
+                    new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") * 1000, ReportWriter::micros),
+                    new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
+                    new Column("idle RSS", c -> (double) c.run().idle.rssKiB(), ReportWriter::mib),
+                    new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib),
+                    new Column("RSS per connection", c -> (c.step.serverRssPeakKiB - c.run().idle.rssKiB())
+                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)),
+                    new Column("threads idle", c -> (double) c.run().idle.threads(), ReportWriter::integer),
+                    THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99"),
+                    count("Failures", "failures"), SERVER_CPU);
+            case "throughput" -> List.of(MSG_PER_SEC,
+                    new Column("MB/s", c -> c.summary("throughput", "mbPerSec"), v -> String.format(Locale.ROOT, "%.1f", v)),
+                    latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU,
+                    new Column("CPU s per GB", c -> c.cpuSeconds() / (c.summary("throughput", "mbPerSec") * c.step.measuredSeconds / 1000),
+                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, RSS_PEAK);
+            case "sweep" -> List.of(new Column("offered msg/s", c -> c.step.load.getAsJsonObject("config").get("rate").getAsDouble(),
+                            ReportWriter::integer), MSG_PER_SEC, latency("p50", "p50"), latency("p99", "p99"),
+                    new Column("p99 uncorrected", c -> c.summary("uncorrectedLatencyUs", "p99"), ReportWriter::micros),
+                    count("Failures", "failures"), SERVER_CPU,
+                    new Column("within SLO", c -> Boolean.TRUE.equals(c.step.withinSlo) ? 1.0 : 0.0, v -> v >= 0.5 ? "yes" : "**no**"));
+            case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportWriter::integer),
+                    latency("echo Avg", "mean"), latency("echo p99", "p99"),
+                    new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
+                    count("Failures", "failures"), SERVER_CPU,
+                    new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9)));
+            default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
+                    latency("p50", "p50"), latency("p99", "p99"), latency("p99.9", "p999"), latency("max", "max"),
+                    SERVER_CPU, CPU_PER_1K, THREADS_PEAK);
+        };
+    }
+
+    /** The seed's own figures (Go on a Mac, its README): quoted beside seed-echo for reference only. */
+    private static final List<String[]> SEED_GO_ROWS = List.of(
+            new String[] {"Go net (seed, a Mac: reference only)", "98,728", "", "", "1.07 ms", "2.37 ms", "3.23 ms", "5.29 ms"},
+            new String[] {"Go netpoll (seed, a Mac: reference only)", "97,227", "", "", "1.81 ms", "3.98 ms", "5.23 ms", "7.49 ms"});
+
+    private void table(List<Row> rows, List<Column> columns, boolean withSeedRows) {
+        boolean steps = rows.stream().anyMatch(r -> !r.step.isEmpty());
+        boolean settings = rows.stream().anyMatch(r -> !r.setting.isEmpty());
+        md.append("| variant |").append(settings ? " setting |" : "").append(steps ? " step |" : "");
+        columns.forEach(c -> md.append(' ').append(c.header).append(" |"));
+        md.append("\n|---|").append(settings ? "---|" : "").append(steps ? "---|" : "").append("---:|".repeat(columns.size())).append('\n');
+        for (Row row : rows) {
+            md.append("| ").append(row.label).append(warned(row) ? " ⚠" : "").append(" |");
+            if (settings) md.append(' ').append(row.setting).append(" |");
+            if (steps) md.append(' ').append(row.step).append(" |");
+            if (row.cells.isEmpty()) {
+                md.append(' ').append(row.runs.get(0).status).append(" (see below) |").append(" |".repeat(columns.size() - 1)).append('\n');
+                continue;
+            }
+            for (Column column : columns) md.append(' ').append(aggregate(row.cells, column)).append(" |");
+            md.append('\n');
+        }
+        if (withSeedRows) {
+            for (String[] go : SEED_GO_ROWS) {
+                md.append("| _").append(go[0]).append("_ |");
+                for (int i = 1; i <= columns.size(); i++) md.append(' ').append(i < go.length && !go[i].isEmpty() ? "_" + go[i] + "_" : "").append(" |");
+                md.append('\n');
+            }
+            md.append("\n_The Go rows are the seed's published figures from a different machine (a Mac) and a closed-loop tool "
+                    + "that neither counts connect errors nor corrects coordinated omission: a reference for shape, not a comparison._\n");
+        }
+        md.append('\n');
+    }
+
+    /** The median of a column over the trials, with min–max when there is more than one. */
+    private static String aggregate(List<Cell> cells, Column column) {
+        double[] values = cells.stream().mapToDouble(c -> {
+            Double v = column.value.apply(c);
+            return v == null ? Double.NaN : v;
+        }).filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
+        if (values.length == 0) return "–";
+        double median = values.length % 2 == 1 ? values[values.length / 2]
+                : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+        String text = column.format.apply(median);
+        if (values.length > 1) text += " (" + column.format.apply(values[0]) + "–" + column.format.apply(values[values.length - 1]) + ")";
+        return text;
+    }
+
+    private static boolean warned(Row row) {
+        return row.cells.stream().anyMatch(c -> !warnings(c).isEmpty());
+    }
+
+    /** TcpLoad's saturation warnings, from its output and its JSON. */
+    private static List<String> warnings(Cell cell) {
+        List<String> all = new ArrayList<>(cell.step.warnings);
+        JsonElement generator = cell.summary().get("generator");
+        if (generator != null && generator.isJsonObject() && generator.getAsJsonObject().has("warnings")) {
+            for (JsonElement w : generator.getAsJsonObject().getAsJsonArray("warnings")) {
+                String text = w.getAsString();
+                if (all.stream().noneMatch(line -> line.contains(text))) all.add(text);
+            }
+        }
+        return all;
+    }
+
+    private void warnings(List<Row> rows) {
+        for (Row row : rows) {
+            for (Cell cell : row.cells) {
+                for (String warning : warnings(cell)) {
+                    md.append("⚠ **").append(row.name()).append(cell.run.trial > 1 ? " (trial " + cell.run.trial + ")" : "")
+                            .append("**: ").append(warning).append(" — the figures in this row are the generator's limit, not the server's.\n\n");
+                }
+            }
+        }
+    }
+
+    /** Saturation rate per variant: the highest offered rate within the SLO without errors. */
+    private void saturationTable(List<Row> rows) {
+        Map<String, List<Row>> byVariant = rows.stream().collect(Collectors.groupingBy(Row::label, LinkedHashMap::new, Collectors.toList()));
+        md.append("| variant | saturation rate (highest offered msg/s within the SLO) | p99 there | first rate past the SLO |\n|---|---:|---:|---|\n");
+        byVariant.forEach((variant, variantRows) -> {
+            Row best = null, firstMiss = null;
+            for (Row row : variantRows) {
+                boolean ok = !row.cells.isEmpty() && row.cells.stream().allMatch(c -> Boolean.TRUE.equals(c.step.withinSlo));
+                if (ok && firstMiss == null) best = row;
+                if (!ok && firstMiss == null && !row.cells.isEmpty()) firstMiss = row;
+            }
+            md.append("| ").append(variant).append(" | ")
+                    .append(best == null ? "below the lowest rate" : (firstMiss == null ? "≥ " : "") + best.step)
+                    .append(" | ").append(best == null ? "–" : aggregate(best.cells, latency("p99", "p99")))
+                    .append(" | ").append(firstMiss == null ? "none reached" : firstMiss.step + ": p99 " + aggregate(firstMiss.cells, latency("p99", "p99"))
+                            + ", failures " + aggregate(firstMiss.cells, count("f", "failures")))
+                    .append(" |\n");
+        });
+        md.append('\n');
+    }
+
+    private void failures(ReportModel.Workload workload) {
+        for (ReportModel.Run run : workload.runs) {
+            if (run.status.equals("ok")) continue;
+            md.append("**").append(run.label).append(run.setting.isEmpty() ? "" : " · " + run.setting)
+                    .append(run.trial > 1 ? " (trial " + run.trial + ")" : "").append(": ").append(run.status).append("** — ")
+                    .append(run.failure).append('\n');
+            if (!run.serverLastLines.isEmpty()) {
+                md.append("\n```\n").append(String.join("\n", run.serverLastLines)).append("\n```\n");
+            }
+            md.append('\n');
+        }
+        for (ReportModel.Run run : workload.runs) {
+            for (ReportModel.Step step : run.steps) {
+                if (step.load == null) {
+                    md.append("**").append(run.label).append(step.label.isEmpty() ? "" : " · " + step.label)
+                            .append("**: TcpLoad exited ").append(step.exitCode).append(" without its JSON document:\n\n```\n")
+                            .append(String.join("\n", step.loadLastLines)).append("\n```\n\n");
+                }
+            }
+        }
+    }
+
+    // ---- charts --------------------------------------------------------------------------------------------------
+
+    private void chartsOf(ReportModel.Workload workload, List<Row> rows) throws IOException {
+        List<String> images = new ArrayList<>();
+        if (workload.table.equals("sweep")) {
+            Map<String, double[][]> curves = new LinkedHashMap<>();
+            rows.stream().collect(Collectors.groupingBy(Row::label, LinkedHashMap::new, Collectors.toList())).forEach((variant, variantRows) -> {
+                List<Cell> firstTrial = variantRows.stream().flatMap(r -> r.cells.stream().limit(1)).toList();
+                if (firstTrial.isEmpty()) return;
+                curves.put(variant, new double[][] {
+                        firstTrial.stream().mapToDouble(c -> c.summary("throughput", "msgPerSec")).toArray(),
+                        firstTrial.stream().mapToDouble(c -> c.summary("latencyUs", "p99")).toArray()});
+            });
+            images.add(charts.lines(workload.name + "-latency-vs-throughput", "Latency vs throughput (open loop, p99 corrected)",
+                    "achieved msg/s", "p99 latency (µs, log)", true, curves));
+        } else {
+            Map<String, List<Row>> groups = rows.stream().collect(Collectors.groupingBy(
+                    r -> (r.setting + " " + r.step).trim(), LinkedHashMap::new, Collectors.toList()));
+            for (var group : groups.entrySet()) {
+                Map<String, double[][]> spectra = new LinkedHashMap<>();
+                for (Row row : group.getValue()) {
+                    row.cells.stream().findFirst().map(ReportWriter::spectrum).ifPresent(s -> spectra.put(row.label, s));
+                }
+                String suffix = group.getKey().isEmpty() ? "" : " (" + group.getKey() + ")";
+                images.add(charts.spectrum(workload.name + (group.getKey().isEmpty() ? "" : "-" + group.getKey()) + "-spectrum",
+                        "Latency percentile spectrum: " + workload.name + suffix, spectra));
+            }
+        }
+        if (workload.table.equals("idle")) {
+            images.add(charts.lines("idle-rss-vs-connections", "Server RSS vs open connections", "connections", "RSS (MiB)", false,
+                    perConnectionCurves(workload, s -> s.rssKiB() / 1024.0)));
+            images.add(charts.lines("idle-threads-vs-connections", "Server threads vs open connections", "connections", "threads", false,
+                    perConnectionCurves(workload, s -> (double) s.threads())));
+        }
+        images.removeIf(Objects::isNull);
+        if (!images.isEmpty()) {
+            images.forEach(image -> md.append("![").append(image).append("](charts/").append(image).append(")\n"));
+            md.append("\n_Charts show the first trial of each row._\n\n");
+        }
+    }
+
+    /** The spectrum as {x = percentile, y = µs}; the chart writer puts x on a "nines" axis. */
+    private static double[][] spectrum(Cell cell) {
+        JsonElement spectrum = cell.summary().get("spectrum");
+        if (spectrum == null || !spectrum.isJsonArray()) return null;
+        JsonArray points = spectrum.getAsJsonArray();
+        double[][] xy = new double[2][points.size()];
+        for (int i = 0; i < points.size(); i++) {
+            xy[0][i] = points.get(i).getAsJsonObject().get("percentile").getAsDouble();
+            xy[1][i] = points.get(i).getAsJsonObject().get("valueUs").getAsDouble();
+        }
+        return xy;
+    }
+
+    /**
+     * A figure against the server's open connections (open files above its idle count), from the /proc samples taken
+     * while the connections opened and were held: samples after the connections started closing are left out.
+     */
+    private static Map<String, double[][]> perConnectionCurves(ReportModel.Workload workload, Function<ProcSampler.Sample, Double> figure) {
+        Map<String, double[][]> curves = new LinkedHashMap<>();
+        for (ReportModel.Run run : workload.runs) {
+            if (run.trial != 1 || run.idle == null || run.samples.isEmpty()) continue;
+            int peak = run.samples.stream().mapToInt(ProcSampler.Sample::openFiles).max().orElse(0);
+            int last = 0;
+            for (int i = 0; i < run.samples.size(); i++) {
+                if (run.samples.get(i).openFiles() >= run.idle.openFiles() + 0.95 * (peak - run.idle.openFiles())) last = i;
+            }
+            List<ProcSampler.Sample> held = run.samples.subList(0, last + 1);
+            curves.put(run.label, new double[][] {
+                    held.stream().mapToDouble(s -> Math.max(0, s.openFiles() - run.idle.openFiles())).toArray(),
+                    held.stream().mapToDouble(figure::apply).toArray()});
+        }
+        return curves;
+    }
+
+    /** The closing chart: server CPU per 1,000 echoed messages, for every workload that echoes messages. */
+    private void cpuPerThousandMessages() throws IOException {
+        Map<String, Map<String, Double>> byVariant = new LinkedHashMap<>();
+        List<String> categories = new ArrayList<>();
+        for (ReportModel.Workload workload : data.workloads) {
+            if (workload.table.equals("idle") || workload.table.equals("sweep")) continue; // keepalives and a sweep: not comparable per message
+            for (Row row : rows(workload)) {
+                // large messages cost per byte, not per message: the throughput table gives their CPU per GB
+                if (row.cells.isEmpty() || row.step.endsWith("KiB")) continue;
+                String category = workload.name + (row.setting.isEmpty() ? "" : " " + row.setting) + (row.step.isEmpty() ? "" : " " + row.step);
+                if (!categories.contains(category)) categories.add(category);
+                double[] values = row.cells.stream().mapToDouble(c -> 1000 * c.cpuSeconds() / c.received())
+                        .filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
+                if (values.length > 0) byVariant.computeIfAbsent(row.label, k -> new LinkedHashMap<>()).put(category, values[values.length / 2] * 1000);
+            }
+        }
+        // keep the categories every variant has a figure for, so each group compares all of them
+        List<String> complete = categories.stream().filter(c -> byVariant.values().stream().allMatch(v -> v.getOrDefault(c, 0.0) > 0)).toList();
+        if (complete.isEmpty()) return;
+        md.append("<a id=\"cpu-per-1000-messages\"></a>\n## CPU per 1,000 messages\n\nServer CPU (user + system, from /proc) during the "
+                + "measured window divided by the messages echoed in it: what each model spends per unit of work"
+                + (complete.size() < categories.size() ? "; left out because a variant has no figure there: "
+                + categories.stream().filter(c -> !complete.contains(c)).collect(Collectors.joining(", ")) : "") + ".\n\n");
+        String image = charts.bars("cpu-per-1000-messages", "Server CPU per 1,000 messages", "server CPU ms per 1,000 messages",
+                complete, byVariant);
+        if (image != null) md.append("![").append(image).append("](charts/").append(image).append(")\n\n");
+    }
+
+    private void jfr(ReportModel.Workload workload) {
+        if (workload.jfrMarkdown == null && workload.flamegraphs.isEmpty()) return;
+        md.append("### Inside the servers (JFR)\n\n");
+        if (workload.jfrMarkdown != null) md.append(workload.jfrMarkdown.strip()).append("\n\n");
+        if (!workload.flamegraphs.isEmpty()) {
+            md.append("Flame graphs (CPU samples): ").append(workload.flamegraphs.entrySet().stream()
+                    .map(e -> "[" + e.getKey() + "](" + e.getValue() + ")").collect(Collectors.joining(" · "))).append("\n\n");
+        }
+    }
+
+    // ---- formats -----------------------------------------------------------------------------------------------
+
+    static String micros(double us) {
+        return Cli.formatNanos(us * 1000);
+    }
+
+    static String mib(double kib) {
+        return String.format(Locale.ROOT, "%.1f MiB", kib / 1024);
+    }
+
+    static String integer(double value) {
+        return String.format(Locale.ROOT, "%,d", Math.round(value));
+    }
+
+    /** "64 B", "16 KiB", "256 KiB". */
+    static String bytes(long size) {
+        if (size >= 1 << 20 && size % (1 << 20) == 0) return (size >> 20) + " MiB";
+        if (size >= 1 << 10 && size % (1 << 10) == 0) return (size >> 10) + " KiB";
+        return size + " B";
+    }
+}
