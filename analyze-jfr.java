@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -26,11 +27,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import one.convert.Arguments;
+import one.convert.JfrToFlame;
+import com.sun.tools.attach.AttachNotSupportedException;
+import com.sun.tools.attach.VirtualMachine;
 import jdk.jfr.EventType;
+import jdk.jfr.consumer.EventStream;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
@@ -59,6 +68,15 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
 
     @Option(names = "--top", defaultValue = "10", paramLabel = "N", description = "Entries in ranked lists (default: ${DEFAULT-VALUE}).")
     int top;
+
+    @Option(names = "--flamegraph", paramLabel = "<out.html>", description = "Also write a flame graph of the first recording's CPU samples.")
+    Path flamegraph;
+
+    @Option(names = "--live", paramLabel = "<pid>", description = "Follow the running JVM <pid>'s recording: one line per second until it exits or Ctrl-C.")
+    Long livePid;
+
+    @Option(names = "--repository", paramLabel = "<dir>", description = "Follow the recording in this JFR repository folder (instead of --live).")
+    Path repository;
 
     enum Format { text, markdown, json }
 
@@ -222,6 +240,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         final Map<Long, Map<String, String>> settingsByTypeId = new HashMap<>();
         final Map<Long, String> typeNames = new HashMap<>();
         Instant first, last;
+        long cpuTimeSamples;
 
         Facts(int top) {
             this.top = top;
@@ -253,6 +272,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                 }
                 case "jdk.ThreadStart" -> transportFromThreads = nettyTransport(threadName(e.getThread("thread")), transportFromThreads);
                 default -> { // a CPU sample: a Netty native transport shows as io.netty.channel.epoll / .uring frames
+                    if (e.getEventType().getName().equals("jdk.CPUTimeSample")) cpuTimeSamples++;
                     if (transportFromFrames == null && e.getStackTrace() != null && !e.getStackTrace().getFrames().isEmpty()) {
                         transportFromFrames = nettyTransport(e.getStackTrace().getFrames().get(0).getMethod().getType().getName(), null);
                     }
@@ -358,10 +378,14 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
     }
 
     /** One recording, analysed: its label and, per view, its rows. */
-    record Analysis(Path file, String label, Map<String, List<Line>> views, List<String> warnings) {}
+    record Analysis(Path file, String label, Map<String, List<Line>> views, List<String> warnings, boolean cpuTimeSamples) {}
 
     @Override
     public Integer call() throws Exception {
+        if (livePid != null || repository != null) {
+            if (!files.isEmpty()) throw new Cli.UserError(2, "--live/--repository follow a running JVM: give no recording files");
+            return new LiveFollower(livePid, repository != null ? repository : findRepository(livePid)).follow();
+        }
         List<View> views = selectedViews();
         if (files.isEmpty()) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "give at least one recording");
@@ -375,6 +399,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             case markdown -> tables(views, analyses, true);
             case text -> tables(views, analyses, false);
         });
+        if (flamegraph != null) writeFlameGraph(analyses.get(0));
         return analyses.stream().anyMatch(a -> !a.warnings().isEmpty()) ? 1 : 0; // incomplete data must not pass silently
     }
 
@@ -437,7 +462,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             list.forEach(aggregate -> aggregate.render(facts, lines));
             rendered.put(view.name(), lines);
         });
-        return new Analysis(file, facts.label(), rendered, warnings);
+        return new Analysis(file, facts.label(), rendered, warnings, facts.cpuTimeSamples > 0);
     }
 
     /**
@@ -485,13 +510,30 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         }
     }
 
+    /**
+     * An HTML flame graph by async-profiler's converter, run in-process. Its ExecutionSample mode ("--cpu") draws
+     * nothing for HotSpot recordings, so: true CPU time (jdk.CPUTimeSample) when recorded, else its default mode.
+     */
+    void writeFlameGraph(Analysis analysis) {
+        List<String> options = new ArrayList<>(List.of("--title", analysis.label() + " — " + analysis.file().getFileName()));
+        if (analysis.cpuTimeSamples()) options.add("--cpu-time");
+        try {
+            JfrToFlame.convert(analysis.file().toString(), flamegraph.toString(), new Arguments(options.toArray(String[]::new)));
+        } catch (IOException | RuntimeException e) {
+            throw new Cli.UserError(1, "--flamegraph: cannot write " + flamegraph + ": " + e.getMessage());
+        }
+        System.err.println("analyze-jfr: flame graph of " + analysis.file() + " (" + (analysis.cpuTimeSamples()
+                ? "jdk.CPUTimeSample" : "execution samples") + ") written to " + flamegraph);
+    }
+
     /** Two recordings of the same variant get their file names too, so columns stay distinguishable. */
     static void disambiguateLabels(List<Analysis> analyses) {
         Map<String, Long> counts = analyses.stream().collect(Collectors.groupingBy(Analysis::label, Collectors.counting()));
         for (int i = 0; i < analyses.size(); i++) {
             Analysis a = analyses.get(i);
             if (counts.get(a.label()) > 1) {
-                analyses.set(i, new Analysis(a.file(), a.label() + " [" + a.file().getFileName() + "]", a.views(), a.warnings()));
+                analyses.set(i, new Analysis(a.file(), a.label() + " [" + a.file().getFileName() + "]", a.views(), a.warnings(),
+                        a.cpuTimeSamples()));
             }
         }
     }
@@ -580,5 +622,115 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
 
     private static String markdownRow(List<String> cells) {
         return "| " + cells.stream().map(c -> c.replace("|", "\\|")).collect(Collectors.joining(" | ")) + " |\n";
+    }
+
+    /**
+     * Where a running JVM keeps its JFR chunks: the jdk.jfr.repository system property, read through the Attach
+     * API; failing that, JFR's default folder naming, {@code <java.io.tmpdir>/<yyyy_MM_dd_HH_mm_ss>_<pid>}.
+     */
+    static Path findRepository(long pid) {
+        if (ProcessHandle.of(pid).isEmpty()) throw new Cli.UserError(1, "--live: no process with pid " + pid);
+        try {
+            VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
+            try {
+                String property = vm.getSystemProperties().getProperty("jdk.jfr.repository");
+                if (property != null && Files.isDirectory(Path.of(property))) return Path.of(property);
+            } finally {
+                vm.detach();
+            }
+        } catch (AttachNotSupportedException | IOException | RuntimeException e) {
+            // not a HotSpot JVM we may attach to: try the default folder naming below
+        }
+        try (var candidates = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return candidates.filter(dir -> Files.isDirectory(dir) && dir.getFileName().toString().matches("\\d{4}(_\\d\\d){5}_" + pid))
+                    .max(Comparator.comparing(dir -> dir.getFileName().toString()))
+                    .orElseThrow(() -> new Cli.UserError(1, "--live: JVM " + pid
+                            + " has no JFR repository: is it recording (a server's --jfr, or -XX:StartFlightRecording)?"));
+        } catch (IOException e) {
+            throw new Cli.UserError(1, "--live: cannot look for JVM " + pid + "'s JFR repository: " + e.getMessage());
+        }
+    }
+
+    /** Follows a repository with EventStream.openRepository and prints one line of counters per second. */
+    static final class LiveFollower {
+        final Long pid;
+        final Path repository;
+        final LongAdder virtualStarted = new LongAdder(), pinned = new LongAdder(), socketReads = new LongAdder(),
+                gcPauses = new LongAdder(), gcPauseNanos = new LongAdder();
+        volatile long liveThreads = -1;
+        volatile double jvmCpu = Double.NaN, machineCpu = Double.NaN;
+
+        LiveFollower(Long pid, Path repository) {
+            this.pid = pid;
+            this.repository = repository;
+        }
+
+        int follow() throws Exception {
+            if (!Files.isDirectory(repository)) throw new Cli.UserError(1, "--repository: no such folder: " + repository);
+            CountDownLatch interrupted = new CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> { // Ctrl-C: let the loop print its last line and close the stream
+                interrupted.countDown();
+                try {
+                    finished.await(2, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // exiting anyway
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (EventStream stream = EventStream.openRepository(repository)) {
+                stream.setStartTime(Instant.now()); // count from now, not from the start of the current chunk
+                stream.onEvent("jdk.JavaThreadStatistics", e -> liveThreads = e.getLong("activeCount"));
+                stream.onEvent("jdk.VirtualThreadStart", e -> virtualStarted.increment());
+                stream.onEvent("jdk.VirtualThreadPinned", e -> pinned.increment());
+                stream.onEvent(SOCKET_READ, e -> socketReads.increment());
+                stream.onEvent("jdk.CPULoad", e -> {
+                    jvmCpu = e.getFloat("jvmUser") + e.getFloat("jvmSystem");
+                    machineCpu = e.getFloat("machineTotal");
+                });
+                stream.onEvent("jdk.GarbageCollection", e -> {
+                    gcPauses.increment();
+                    gcPauseNanos.add(e.getDuration("sumOfPauses").toNanos());
+                });
+                stream.startAsync();
+                System.out.println("following " + (pid != null ? "JVM " + pid + ", " : "") + "repository " + repository
+                        + " (socket reads are sampled events; Ctrl-C stops)");
+                String reason;
+                while (true) {
+                    if (interrupted.await(1, TimeUnit.SECONDS)) {
+                        reason = "interrupted";
+                        break;
+                    }
+                    System.out.println(line());
+                    if (pid != null && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == false) {
+                        reason = "JVM " + pid + " exited";
+                        break;
+                    }
+                    if (!Files.isDirectory(repository)) {
+                        reason = "repository removed (the JVM exited)";
+                        break;
+                    }
+                }
+                System.out.println("stopped: " + reason);
+            } finally {
+                finished.countDown();
+                if (interrupted.getCount() > 0) Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            return 0;
+        }
+
+        /** The counters since the previous line, and the latest gauges. */
+        String line() {
+            long pauses = gcPauses.sumThenReset();
+            return String.format(Locale.ROOT, "%tT  live threads %s  virtual started %,d  pinned %,d  socket reads %,d/s  "
+                            + "CPU jvm %s machine %s  GC pauses %d (%s)",
+                    new java.util.Date(), liveThreads < 0 ? "?" : Long.toString(liveThreads), virtualStarted.sumThenReset(),
+                    pinned.sumThenReset(), socketReads.sumThenReset(), percent(jvmCpu), percent(machineCpu), pauses,
+                    Cli.formatNanos(gcPauseNanos.sumThenReset()));
+        }
+
+        private static String percent(double fraction) {
+            return Double.isNaN(fraction) ? "?" : String.format(Locale.ROOT, "%.0f%%", fraction * 100);
+        }
     }
 }

@@ -233,7 +233,7 @@ class JfrMetrics {
 
             @Override
             void renderValues(Context context, List<Line> out) {
-                out.add(new Line(key, label, text, text));
+                out.add(new Line(key, label, text, text == null ? "-" : text));
             }
         });
     }
