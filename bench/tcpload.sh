@@ -74,7 +74,7 @@ echo "all open after $(figure idle .summary.connections.timeToOpenAllMs) ms" \
   "[target <= 2000 ms: $(verdict idle '.summary.connections.timeToOpenAllMs >= 0 and .summary.connections.timeToOpenAllMs <= 2000')]," \
   "peak $(figure idle .summary.connections.peakOpen) open"
 echo "sent $(figure idle .summary.sent), received $(figure idle .summary.received), failures $(figure idle .summary.failures)" \
-  "$(figure idle -c .summary.failuresByKind) [target 0: $(verdict idle '.summary.failures == 0')]"
+  "$(jq -c .summary.failuresByKind "$WORK/idle.json") [target 0: $(verdict idle '.summary.failures == 0')]"
 echo "send lag p99 $(figure idle .summary.generator.lagUs.p99) µs, TcpLoad CPU" \
   "$(figure idle '.summary.generator.cpuPercentOfCore | . * 10 | round / 10')% of a core; server CPU ${SERVER_CPU}%"
 echo
