@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * analyze-jfr on real recordings made here: small servers recorded with the project's echo.jfc while this test
- * drives connections through them, then analysed through {@code ./jbang analyze-jfr.java} as a user would.
+ * analyze-jfr on real recordings made here: the project's three echo servers recorded with {@code --jfr} while this
+ * test drives connections through them (and a small pinning program), analysed through {@code ./jbang analyze-jfr.java}
+ * as a user would.
  */
 class AnalyzeJfrTest {
     static final int CONNECTIONS = 40;
@@ -31,32 +32,6 @@ class AnalyzeJfrTest {
     static Path dir;
 
     static Path virtualRecording, platformRecording, pinningRecording, nettyRecording;
-
-    /** A blocking echo server with one thread per connection, virtual or platform as its argument says. */
-    static final String BLOCKING_ECHO = """
-            import java.io.IOException;
-            import java.net.ServerSocket;
-            import java.net.Socket;
-
-            public class BlockingEcho {
-                public static void main(String[] args) throws IOException {
-                    Thread.Builder threads = args[0].equals("virtual") ? Thread.ofVirtual() : Thread.ofPlatform();
-                    try (ServerSocket server = new ServerSocket(0, 1000)) {
-                        System.out.println("PORT " + server.getLocalPort());
-                        while (true) {
-                            Socket socket = server.accept();
-                            threads.start(() -> {
-                                try (socket) {
-                                    byte[] buffer = new byte[512];
-                                    for (int n; (n = socket.getInputStream().read(buffer)) > 0; ) socket.getOutputStream().write(buffer, 0, n);
-                                } catch (IOException closed) {
-                                }
-                            });
-                        }
-                    }
-                }
-            }
-            """;
 
     /** Virtual threads that block inside a class initializer: that still pins the carrier on JDK 24+. */
     static final String PINNING = """
@@ -76,50 +51,18 @@ class AnalyzeJfrTest {
             }
             """;
 
-    /** A Netty echo server on the epoll transport, whose socket I/O is native and invisible to jdk.SocketRead. */
-    static final String NETTY_EPOLL = """
-            ///usr/bin/env jbang "$0" "$@" ; exit $?
-            //JAVA 21+
-            //DEPS io.netty:netty-all:4.2.18.Final
-            //JAVA_OPTIONS --enable-native-access=ALL-UNNAMED RECORDING_OPTION
-            import io.netty.bootstrap.ServerBootstrap;
-            import io.netty.channel.*;
-            import io.netty.channel.epoll.EpollIoHandler;
-            import io.netty.channel.epoll.EpollServerSocketChannel;
-
-            public class NettyEpollEcho {
-                public static void main(String[] args) throws Exception {
-                    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
-                    Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                            .childHandler(new EchoHandler()).bind(0).sync().channel();
-                    System.out.println("PORT " + ((java.net.InetSocketAddress) server.localAddress()).getPort());
-                    server.closeFuture().sync();
-                }
-
-                @ChannelHandler.Sharable
-                static class EchoHandler extends ChannelInboundHandlerAdapter {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ctx.writeAndFlush(msg);
-                    }
-                }
-            }
-            """;
-
     @BeforeAll
     static void record() throws Exception {
         virtualRecording = dir.resolve("virtual.jfr");
         platformRecording = dir.resolve("platform.jfr");
         pinningRecording = dir.resolve("pinning.jfr");
         nettyRecording = dir.resolve("netty.jfr");
-        Path blocking = write("BlockingEcho.java", BLOCKING_ECHO);
-        Path netty = write("NettyEpollEcho.java", NETTY_EPOLL.replace("RECORDING_OPTION", recordingOption(nettyRecording)));
         Path pinning = write("Pinning.java", PINNING);
         try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) { // the common pool has 1 thread on 2 cores
             List<Future<Object>> recordings = parallel.invokeAll(List.of(
-                    () -> recordUnderLoad(java(virtualRecording, blocking.toString(), "virtual")),
-                    () -> recordUnderLoad(java(platformRecording, blocking.toString(), "platform")),
-                    () -> recordUnderLoad(TestSupport.jbang(netty.toString())),
+                    () -> recordUnderLoad(TestSupport.startServer("EchoVirtualThreads.java", "--jfr", virtualRecording.toString())),
+                    () -> recordUnderLoad(TestSupport.startServer("EchoPlatformThreads.java", "--jfr", platformRecording.toString())),
+                    () -> recordUnderLoad(TestSupport.startServer("EchoNetty.java", "--transport", "epoll", "--jfr", nettyRecording.toString())),
                     () -> {
                         try (TestSupport.Script run = java(pinningRecording, pinning.toString())) {
                             assertEquals(0, run.await(Duration.ofMinutes(1)), run.output());
@@ -146,40 +89,41 @@ class AnalyzeJfrTest {
         return new TestSupport.Script(command);
     }
 
-
-    /** Holds {@link #CONNECTIONS} connections echoing for about 3 s, then stops the server with SIGTERM. */
-    static Object recordUnderLoad(TestSupport.Script server) throws Exception {
+    /** Holds {@link #CONNECTIONS} connections echoing for about 3 s, then stops the server with SIGTERM (dumping its recording). */
+    static Object recordUnderLoad(TestSupport.Server server) throws Exception {
         try (server) {
-            int port = Integer.parseInt(server.awaitLine(Pattern.compile("^PORT (\\d+)"), Duration.ofMinutes(2)).group(1));
-            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-            try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<Object>> echoed = new ArrayList<>();
-                for (int i = 0; i < CONNECTIONS; i++) {
-                    echoed.add(clients.submit(() -> {
-                        try (Socket socket = new Socket("127.0.0.1", port)) {
-                            socket.setSoTimeout(5_000); // a broken server fails the test instead of hanging it
-                            OutputStream out = socket.getOutputStream();
-                            InputStream in = socket.getInputStream();
-                            while (System.nanoTime() < until) {
-                                out.write("hello".getBytes());
-                                assertEquals(5, in.readNBytes(5).length);
-                                Thread.sleep(5);
-                            }
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<Object> client : echoed) client.get();
-            }
-            server.terminate();
-            server.await(Duration.ofSeconds(30));
+            driveConnections(server.port(), Duration.ofSeconds(3));
+            server.script().terminate();
+            assertEquals(0, server.script().await(Duration.ofSeconds(30)), server.script().output());
         }
         return null;
     }
 
+    static void driveConnections(int port, Duration duration) throws Exception {
+        long until = System.nanoTime() + duration.toNanos();
+        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Object>> echoed = new ArrayList<>();
+            for (int i = 0; i < CONNECTIONS; i++) {
+                echoed.add(clients.submit(() -> {
+                    try (Socket socket = new Socket("127.0.0.1", port)) {
+                        socket.setSoTimeout(5_000); // a broken server fails the test instead of hanging it
+                        OutputStream out = socket.getOutputStream();
+                        InputStream in = socket.getInputStream();
+                        while (System.nanoTime() < until) {
+                            out.write("hello".getBytes());
+                            assertEquals(5, in.readNBytes(5).length);
+                            Thread.sleep(5);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Object> client : echoed) client.get();
+        }
+    }
+
     static TestSupport.Script analyze(String... args) throws IOException {
-        List<String> all = new ArrayList<>(List.of(args));
-        return TestSupport.jbang("analyze-jfr.java", all.toArray(String[]::new));
+        return TestSupport.jbang("analyze-jfr.java", args);
     }
 
     static String analyzeOk(String... args) throws Exception {
@@ -204,7 +148,7 @@ class AnalyzeJfrTest {
         assertTrue(jsonNumber(json, "virtualStarted") >= CONNECTIONS, json);
         assertTrue(jsonNumber(json, "platformLive.max") < CONNECTIONS, json);
         assertTrue(jsonNumber(json, "carriers") >= 1, json);
-        assertTrue(json.contains("\"label\": \"BlockingEcho\""), json);
+        assertTrue(json.contains("\"label\": \"EchoVirtualThreads\""), json);
     }
 
     @Test
@@ -218,7 +162,7 @@ class AnalyzeJfrTest {
     @Test
     void nettyEpollSocketViewSaysNativeIo() throws Exception {
         String text = analyzeOk("--view", "socket-io", nettyRecording.toString());
-        assertTrue(text.contains("NettyEpollEcho (epoll)"), text);
+        assertTrue(text.contains("EchoNetty (epoll)"), text);
         assertTrue(text.contains("none: Netty epoll transport does native I/O"), text);
     }
 
@@ -237,13 +181,36 @@ class AnalyzeJfrTest {
         List<String> headers = markdown.lines().filter(l -> l.startsWith("| threads |") || l.startsWith("| cpu |")).toList();
         assertEquals(2, headers.size(), markdown);
         for (String header : headers) {
-            assertEquals(List.of("BlockingEcho [virtual.jfr]", "BlockingEcho [platform.jfr]", "NettyEpollEcho (epoll)"),
+            assertEquals(List.of("EchoVirtualThreads", "EchoPlatformThreads", "EchoNetty (epoll)"),
                     List.of(header.replaceAll("^\\| \\S+ \\| | \\|$", "").split(" \\| ")), markdown);
         }
         String liveMax = markdown.lines().filter(l -> l.startsWith("| live platform threads max |")).findFirst().orElseThrow();
         assertEquals(5, liveMax.split("\\|").length, liveMax); // label and three values
         String hot = analyzeOk("--view", "hot-methods", "--top", "3", virtualRecording.toString());
         assertTrue(hot.contains("self #3") && !hot.contains("self #4"), hot);
+    }
+
+    @Test
+    void flameGraphOfTheFirstRecording() throws Exception {
+        Path html = dir.resolve("flame.html");
+        analyzeOk("--view", "recording", "--flamegraph", html.toString(), virtualRecording.toString(), platformRecording.toString());
+        String page = Files.readString(html);
+        assertTrue(page.contains("VirtualThread"), "no virtual-thread frames in the flame graph");
+        assertFalse(page.contains("EchoPlatformThreads"), "the flame graph is of the first recording only");
+    }
+
+    @Test
+    void liveModeFollowsARunningServerUntilItExits() throws Exception {
+        try (TestSupport.Server server = TestSupport.startServer("EchoVirtualThreads.java", "--jfr", dir.resolve("live.jfr").toString());
+             TestSupport.Script live = analyze("--live", Long.toString(server.pid()))) {
+            live.awaitLine(Pattern.compile("^following JVM " + server.pid()), Duration.ofMinutes(1));
+            driveConnections(server.port(), Duration.ofSeconds(4));
+            Pattern busy = Pattern.compile("virtual started ([1-9][\\d,]*) .* socket reads ([1-9][\\d,]*)/s");
+            live.awaitLine(busy, Duration.ofSeconds(10)); // events reach the repository about once a second
+            server.script().terminate();
+            assertEquals(0, live.await(Duration.ofSeconds(30)), live.output());
+            assertTrue(live.stdout.get(live.stdout.size() - 1).startsWith("stopped: "), live.output());
+        }
     }
 
     @Test
