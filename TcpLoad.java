@@ -446,6 +446,8 @@ public class TcpLoad implements Callable<Integer> {
         private final byte[] echo;
         private final long[] dueAt = new long[inflight];
         private final long[] sentAt = new long[inflight];
+        /** Messages already counted as timed out whose echo is still owed: its bytes are read and skipped. */
+        private final boolean[] timedOut = new boolean[inflight];
         private int oldest, outstanding, filled;
         private long windowFreeAt;
         private boolean everConnected;
@@ -531,14 +533,27 @@ public class TcpLoad implements Callable<Integer> {
         }
 
         /**
-         * Reads towards the oldest outstanding echo until it is complete, the echo's time is up, or (when the window
-         * has room) the next message is due. A read that times out leaves the socket usable, so waking up to send is
-         * just a shorter socket timeout.
+         * Reads towards the oldest outstanding echo until it is complete, the first echo not yet declared late runs out
+         * of time, or (when the window has room) the next message is due. A read that times out leaves the socket
+         * usable, so waking up to send is just a shorter socket timeout.
+         *
+         * <p>An echo that takes longer than --timeout is counted as a timeout at once, but the connection is kept and
+         * the late bytes, when they come, are read and skipped: closing and reconnecting every slow connection would
+         * pile connection storms onto a server that is already overloaded. Sending ends at endAt; an echo still owed
+         * after that is waited for until its own deadline, then the connection is given up.
          */
         private void receive(long now, long nextDue) {
-            long deadline = sentAt[oldest] + timeout.toNanos();
+            int late = 0;
+            while (late < outstanding && timedOut[(oldest + late) % inflight]) late++;
+            if (late == outstanding && now >= endAt) {
+                failOutstanding(LoadReport.Kind.TIMEOUT); // counts nothing more: every message left was counted already
+                return;
+            }
+            long deadline = late < outstanding ? sentAt[(oldest + late) % inflight] + timeout.toNanos() : endAt;
             if (now >= deadline) {
-                failOutstanding(LoadReport.Kind.TIMEOUT);
+                int slot = (oldest + late) % inflight;
+                timedOut[slot] = true;
+                stats.fail(LoadReport.Kind.TIMEOUT, dueAt[slot] >= measuredFrom);
                 return;
             }
             boolean wakeForSend = nextDue < deadline;
@@ -577,7 +592,9 @@ public class TcpLoad implements Callable<Integer> {
             windowFreeAt = arrived;
             schedule.replied(arrived);
             boolean measured = dueAt[slot] >= measuredFrom;
-            if (Arrays.equals(echo, payload)) {
+            if (timedOut[slot]) {
+                timedOut[slot] = false; // a late echo, already counted as a timeout
+            } else if (Arrays.equals(echo, payload)) {
                 stats.received(arrived - dueAt[slot], arrived - sentAt[slot], measured);
             } else {
                 stats.fail(LoadReport.Kind.MISMATCH, measured);
@@ -585,10 +602,12 @@ public class TcpLoad implements Callable<Integer> {
             if (churn) disconnect();
         }
 
-        /** The connection is broken or out of step: every message in flight on it failed; reconnect. */
+        /** The connection is broken: every message in flight on it failed (unless already counted late); reconnect. */
         private void failOutstanding(LoadReport.Kind kind) {
             for (int i = 0; i < outstanding; i++) {
-                stats.fail(kind, dueAt[(oldest + i) % inflight] >= measuredFrom);
+                int slot = (oldest + i) % inflight;
+                if (!timedOut[slot]) stats.fail(kind, dueAt[slot] >= measuredFrom);
+                timedOut[slot] = false;
             }
             oldest = outstanding = filled = 0;
             disconnect();

@@ -174,6 +174,20 @@ class TcpLoadTest {
     }
 
     @Test
+    void countsALateEchoAsATimeoutSkipsItsBytesAndKeepsTheConnection() throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.STALL_ONCE)) {
+            // closed loop, no pause: the 1 s stall comes within the first second and outlasts the 300 ms timeout
+            Run run = load("--host", server.address(), "--users", "10", "--duration", "3s", "--timeout", "300ms");
+            assertEquals(1, run.exitCode(), run.output());
+            Map<String, Long> kinds = run.failuresByKind();
+            assertEquals(10, kinds.get("timeout"), "one late echo per connection\n" + run.output());
+            assertEquals(0, kinds.get("mismatch") + kinds.get("closed") + kinds.get("connect") + kinds.get("io"), run.output());
+            assertTrue(run.value("Connections").startsWith("10 opened"), "no reconnects\n" + run.output());
+            assertEquals(run.count("Sent"), run.count("Received") + 10, run.output());
+        }
+    }
+
+    @Test
     void countsAConnectionClosedMidMessage() throws Exception {
         assertEveryMessageFailsAs(FaultyEchoServer.Fault.CLOSE_MID_MESSAGE, "closed", "--users", "3", "--message", "hello world");
     }
