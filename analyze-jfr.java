@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,7 +41,6 @@ import jdk.jfr.EventType;
 import jdk.jfr.consumer.EventStream;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedThread;
-import jdk.jfr.consumer.RecordingFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -432,24 +430,22 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         }
         List<String> warnings = new ArrayList<>();
         Path readable = completeChunks(file, warnings);
-        long events = 0;
-        try (RecordingFile recording = new RecordingFile(readable)) {
-            Map<EventType, List<Aggregate>> byType = new IdentityHashMap<>(); // EventType objects repeat: skip the name lookup
+        long[] events = {0};
+        try (EventStream stream = EventStream.openFile(readable)) {
+            stream.setOrdered(false); // no view needs time order, and sorting costs
+            stream.setReuse(true); // nothing keeps an event after accept()
+            stream.onMetadata(metadata -> facts.resolveTypeNames(metadata.getEventTypes()));
+            // only the subscribed event types are parsed at all: the rest of the file is skipped cheaply
+            byEventType.forEach((type, interested) -> stream.onEvent(type, event -> {
+                events[0]++;
+                facts.span(event);
+                for (Aggregate aggregate : interested) aggregate.accept(event);
+            }));
             try {
-                while (recording.hasMoreEvents()) {
-                    RecordedEvent event = recording.readEvent();
-                    events++;
-                    facts.span(event);
-                    for (Aggregate aggregate : byType.computeIfAbsent(event.getEventType(),
-                            type -> byEventType.getOrDefault(type.getName(), List.of()))) {
-                        aggregate.accept(event);
-                    }
-                }
-                facts.resolveTypeNames(recording.readEventTypes());
-            } catch (IOException | RuntimeException e) {
-                if (events == 0) throw e;
-                warnings.add("recording is truncated or damaged after " + events + " events (" + e.getMessage()
-                        + "): showing what could be read");
+                stream.start();
+            } catch (RuntimeException e) {
+                if (events[0] == 0) throw e;
+                warnings.add("recording is damaged after " + events[0] + " events (" + e.getMessage() + "): showing what could be read");
             }
         } catch (IOException | RuntimeException e) {
             throw new Cli.UserError(1, file + " is not a readable JFR recording (" + e.getMessage() + ")");
@@ -554,7 +550,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             recording.put("views", views);
             recordings.add(recording);
         }
-        return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(Map.of("recordings", recordings)) + "\n";
+        return new GsonBuilder().setPrettyPrinting().serializeNulls().disableHtmlEscaping().create().toJson(Map.of("recordings", recordings)) + "\n";
     }
 
     /** One table per view, one row per metric, one column per recording. */
