@@ -64,23 +64,30 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default and fits in about 6 minutes here; full is what results.md is written from (about 40 minutes);
-     * smoke exists for the test suite: every workload and variant once, with the shortest runs that still measure.
+     * quick is the default and fits in about 6 minutes here; full is what results.md is written from (about 45 minutes);
+     * smoke exists for the test suite: every workload once, with the shortest runs that still measure. On this 2-core
+     * machine each run costs ~5 s of process start-up beyond what it measures, so smoke and quick run the three models
+     * (platform, virtual, Netty on epoll) and full adds Netty's other transports; --variants overrides.
      */
     enum Profile {
-        smoke(1, "1s", "1s", "1s", 2_000, List.of(64, 16_384), List.of(2_000, 8_000), "2s"),
-        quick(1, "1s", "5s", "3s", 10_000, List.of(64, 16_384, 262_144), List.of(5_000, 15_000, 40_000), "3s"),
-        full(3, "3s", "10s", "10s", 19_000, List.of(64, 16_384, 262_144),
-                List.of(2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 80_000, 120_000), "5s");
+        smoke(1, "500ms", "1s", "1s", 2_000, List.of(64, 16_384), List.of(2_000, 8_000), "1s",
+                List.of("platform", "virtual", "netty-epoll"), false),
+        quick(1, "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
+                List.of("platform", "virtual", "netty-epoll"), false),
+        full(3, "2s", "10s", "5s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "3s",
+                List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring"), true);
 
         final int trials;
         final Duration warmup, seedDuration, measure;
         final int idleConnections;
         final List<Integer> messageSizes, sweepRates;
         final Duration sweepStep;
+        final List<String> variants;
+        final boolean flameGraphsEverywhere; // else only for the CPU-bound workloads: each graph costs a JVM start
 
         Profile(int trials, String warmup, String seedDuration, String measure, int idleConnections,
-                List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep) {
+                List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> variants,
+                boolean flameGraphsEverywhere) {
             this.trials = trials;
             this.warmup = Cli.parseDuration(warmup);
             this.seedDuration = Cli.parseDuration(seedDuration);
@@ -89,6 +96,8 @@ public class Experiment implements Callable<Integer> {
             this.messageSizes = messageSizes;
             this.sweepRates = sweepRates;
             this.sweepStep = Cli.parseDuration(sweepStep);
+            this.variants = variants;
+            this.flameGraphsEverywhere = flameGraphsEverywhere;
         }
     }
 
@@ -125,14 +134,14 @@ public class Experiment implements Callable<Integer> {
     record RunPlan(Workload workload, Variant variant, String label, String setting, List<String> serverArgs,
                    List<StepPlan> steps, int trial) {
         double plannedSeconds() {
-            return 4 + steps.stream().mapToDouble(StepPlan::plannedSeconds).sum(); // server start + stop, analysis
+            return 5 + steps.stream().mapToDouble(StepPlan::plannedSeconds).sum(); // server start + stop, analysis
         }
     }
 
     /** One TcpLoad invocation (its --host, --json and --warmup are added by the runner). */
     record StepPlan(String label, List<String> loadArgs, Duration warmup, Duration measure) {
         double plannedSeconds() {
-            return 2 + (warmup.toMillis() + measure.toMillis()) / 1000.0; // the generator's JVM start, warm-up, measure
+            return 3 + (warmup.toMillis() + measure.toMillis()) / 1000.0; // the generator's JVM start, warm-up, measure
         }
     }
 
@@ -186,7 +195,7 @@ public class Experiment implements Callable<Integer> {
     @Option(names = "--profile", description = "smoke | quick | full (default: ${DEFAULT-VALUE})", defaultValue = "quick")
     Profile profile;
 
-    @Option(names = "--variants", split = ",", paramLabel = "NAME", description = "variants to run (default: all; see --list)")
+    @Option(names = "--variants", split = ",", paramLabel = "NAME", description = "variants to run (default: the profile's; see --list)")
     List<String> variantNames;
 
     @Option(names = "--workloads", split = ",", paramLabel = "NAME", description = "workloads to run (default: all; see --list)")
@@ -238,14 +247,14 @@ public class Experiment implements Callable<Integer> {
             printList();
             return 0;
         }
-        variants = select(variantNames, VARIANTS, Variant::name, "--variants", "variant");
+        variants = select(variantNames == null ? profile.variants : variantNames, VARIANTS, Variant::name, "--variants", "variant");
         List<Workload> selected = select(workloadNames, workloads, Workload::name, "--workloads", "workload");
         if (trialsOption != null && trialsOption < 1) throw new Cli.UserError(2, "--trials must be at least 1");
         if (durationOption != null && durationOption.toMillis() < 500) throw new Cli.UserError(2, "--duration must be at least 500ms");
+        pin();
         if (out == null) out = Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(out);
         describeEnvironment();
-        pin();
         idleConnections = fitToOpenFiles(profile.idleConnections, selected);
         buildScripts();
 
@@ -261,6 +270,7 @@ public class Experiment implements Callable<Integer> {
             section.parameters = describeParameters(workloadPlans);
             plans.addAll(workloadPlans);
         }
+        ChartWriter.prepare();
         Runtime.getRuntime().addShutdownHook(new Thread(this::onInterrupt, "experiment-interrupted"));
         Path report;
         try {
@@ -293,7 +303,10 @@ public class Experiment implements Callable<Integer> {
         workloads.forEach(w -> System.out.printf("  %-13s %s%n", w.name(), w.summary()));
         System.out.println("Variants:");
         VARIANTS.forEach(v -> System.out.printf("  %-15s %s%n", v.name(), v.description()));
-        System.out.println("Profiles: smoke (test suite, ~2 min), quick (default, ~6 min), full (~40 min, 3 trials)");
+        for (Profile p : Profile.values()) {
+            System.out.printf("Profile %-6s %d trial(s), measured %s per step, variants %s%n", p.name(), p.trials,
+                    seconds(p.measure), String.join(", ", p.variants));
+        }
     }
 
     // ---- plans: what each workload runs ----------------------------------------------------------------------------
@@ -585,7 +598,7 @@ public class Experiment implements Callable<Integer> {
             long pid = Long.parseLong(run.ready.getOrDefault("pid", Long.toString(server.process.pid())));
             String host = ready.group(2) + ":" + ready.group(3);
             try (ProcSampler sampler = new ProcSampler(pid)) {
-                TimeUnit.MILLISECONDS.sleep(1000); // let the JVM settle after start-up before the idle reading
+                TimeUnit.MILLISECONDS.sleep(500); // let the JVM settle after start-up before the idle reading
                 run.idle = sampler.sampleNow();
                 for (StepPlan stepPlan : plan.steps()) {
                     if (interrupted) break;
@@ -699,35 +712,38 @@ public class Experiment implements Callable<Integer> {
 
     // ---- JFR analysis after each workload ---------------------------------------------------------------------------
 
+    /** Workloads whose flame graphs are drawn in every profile: where the server is busy, so its CPU samples say something. */
+    private static final Set<String> CPU_BOUND = Set.of("throughput", "handler-work");
+
     /**
-     * One analyze-jfr call for the side-by-side markdown (first trial of every row), one for the JSON of all
-     * recordings, and one flame graph per recording of the first trial; two at a time, while nothing is measured.
+     * One analyze-jfr call for the side-by-side markdown of the first trial's recordings, and one flame graph per
+     * such recording; two at a time, while nothing is measured.
      */
     private void analyseRecordings(ReportModel.Workload section) throws Exception {
         List<ReportModel.Run> recorded = section.runs.stream()
                 .filter(r -> r.jfrFile != null && Files.exists(out.resolve(r.jfrFile))).toList();
         if (recorded.isEmpty() || analyzerBroken) return;
         List<ReportModel.Run> firstTrial = recorded.stream().filter(r -> r.trial == 1).toList();
+        boolean flameGraphs = profile.flameGraphsEverywhere || CPU_BOUND.contains(section.name);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<List<String>> markdown = pool.submit(() -> analyze(List.of("--format", "markdown"), firstTrial));
-            Future<List<String>> json = pool.submit(() -> analyze(List.of("--format", "json"), recorded));
             Map<String, Future<List<String>>> flames = new LinkedHashMap<>();
-            for (ReportModel.Run run : firstTrial) {
+            for (ReportModel.Run run : flameGraphs ? firstTrial : List.<ReportModel.Run>of()) {
                 String html = run.jfrFile.replaceAll("\\.jfr$", "-flame.html");
                 flames.put(run.label + (run.setting.isEmpty() ? "" : " · " + run.setting) + "=" + html, pool.submit(() ->
                         analyze(List.of("--flamegraph", out.resolve(html).toAbsolutePath().toString()), List.of(run))));
             }
             section.jfrMarkdown = String.join("\n", markdown.get());
-            try {
-                section.jfrJson = JsonParser.parseString(String.join("\n", json.get()));
-            } catch (RuntimeException notJson) {
-                section.notes.add("analyze-jfr --format json did not print JSON: " + String.join(" / ", lastLines(json.get(), 3)));
-            }
             for (var flame : flames.entrySet()) {
-                flame.getValue().get();
+                List<String> said = flame.getValue().get();
                 String[] labelAndFile = flame.getKey().split("=", 2);
-                if (Files.size(out.resolve(labelAndFile[1])) > 0) section.flamegraphs.put(labelAndFile[0], labelAndFile[1]);
+                Path html = out.resolve(labelAndFile[1]);
+                if (Files.exists(html) && Files.size(html) > 0) {
+                    section.flamegraphs.put(labelAndFile[0], labelAndFile[1]);
+                } else {
+                    section.notes.add("No flame graph for " + labelAndFile[0] + ": " + String.join(" / ", lastLines(said, 2)));
+                }
             }
         } catch (IOException | java.util.concurrent.ExecutionException e) {
             section.notes.add("JFR analysis failed: " + e.getMessage());
@@ -774,6 +790,7 @@ public class Experiment implements Callable<Integer> {
         try {
             if (!reportLock.tryLock(10, TimeUnit.SECONDS)) return; // the report being written is the one to keep
             try {
+                if (!keepJfr) deleteRecordings(); // those of the run cut short: they were never analysed
                 data.notes.add("Interrupted: the series stopped early; the sections below hold the runs that finished.");
                 System.err.println();
                 System.err.println("interrupted: report of the finished runs in " + new ReportWriter(out, data).write());
@@ -782,6 +799,12 @@ public class Experiment implements Callable<Integer> {
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             System.err.println("interrupted: could not write the report: " + e.getMessage());
+        }
+    }
+
+    private void deleteRecordings() throws IOException {
+        try (var files = Files.walk(out)) {
+            for (Path jfr : files.filter(f -> f.toString().endsWith(".jfr")).toList()) Files.deleteIfExists(jfr);
         }
     }
 

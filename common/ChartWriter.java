@@ -27,6 +27,16 @@ final class ChartWriter {
     }
 
     /**
+     * Draws a throw-away chart so that Java2D and its fonts are loaded now: they register a JVM shutdown hook when
+     * first used, which fails once Ctrl-C has started the shutdown, and the report of an interrupted run needs them.
+     */
+    static void prepare() {
+        XYChart chart = chart("", "", "");
+        chart.addSeries("-", new double[] {1, 2}, new double[] {1, 2});
+        BitmapEncoder.getBufferedImage(chart);
+    }
+
+    /**
      * Latency percentile spectrum, HdrHistogram style: x is the number of nines (90% → 1, 99% → 2, 99.9% → 3) so the
      * tail gets as much room as the median, y is latency on a log axis.
      */

@@ -1,4 +1,3 @@
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,7 +47,6 @@ final class ReportModel {
         List<String> notes = new ArrayList<>();
         List<Run> runs = new ArrayList<>();
         String jfrMarkdown;
-        JsonElement jfrJson;
         Map<String, String> flamegraphs = new LinkedHashMap<>(); // row label -> html file, relative to the report
     }
 

@@ -189,7 +189,8 @@ final class ReportWriter {
                     latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, RSS_PEAK, THREADS_PEAK);
             case "idle" -> List.of(
                     new Column("connections", c -> c.summary("connections", "peakOpen"), ReportWriter::integer),
-                    new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") * 1000, ReportWriter::micros),
+                    new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") < 0 ? Double.NaN // not all opened
+                            : c.summary("connections", "timeToOpenAllMs") * 1000, ReportWriter::micros),
                     new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
                     new Column("idle RSS", c -> (double) c.run().idle.rssKiB(), ReportWriter::mib),
                     new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib),
@@ -235,7 +236,8 @@ final class ReportWriter {
             if (settings) md.append(' ').append(row.setting).append(" |");
             if (steps) md.append(' ').append(row.step).append(" |");
             if (row.cells.isEmpty()) {
-                md.append(' ').append(row.runs.get(0).status).append(" (see below) |").append(" |".repeat(columns.size() - 1)).append('\n');
+                String status = row.runs.get(0).status.equals("ok") ? "no data" : row.runs.get(0).status;
+                md.append(' ').append(status).append(" (see below) |").append(" |".repeat(columns.size() - 1)).append('\n');
                 continue;
             }
             for (Column column : columns) md.append(' ').append(aggregate(row.cells, column)).append(" |");
@@ -330,7 +332,8 @@ final class ReportWriter {
         for (ReportModel.Run run : workload.runs) {
             for (ReportModel.Step step : run.steps) {
                 if (step.load == null) {
-                    md.append("**").append(run.label).append(step.label.isEmpty() ? "" : " · " + step.label)
+                    md.append("**").append(run.label).append(run.setting.isEmpty() ? "" : " · " + run.setting)
+                            .append(step.label.isEmpty() ? "" : " · " + step.label)
                             .append("**: TcpLoad exited ").append(step.exitCode).append(" without its JSON document:\n\n```\n")
                             .append(String.join("\n", step.loadLastLines)).append("\n```\n\n");
                 }

@@ -1,0 +1,128 @@
+//DEPS com.google.code.gson:gson:2.13.2
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Experiment.java end to end (the smoke profile: every workload against every variant, briefly) and its bad input. */
+class ExperimentTest {
+    static final List<String> WORKLOADS = List.of("seed-echo", "idle", "burst", "throughput", "rate-sweep", "handler-work", "churn");
+    static final List<String> VARIANTS = List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring");
+
+    @Test
+    @Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void smokeProfileWritesEverySectionForEveryVariantWithDataAndCharts(@TempDir Path out) throws Exception {
+        try (TestSupport.Script run = TestSupport.jbang("Experiment.java", "--profile", "smoke", "--out", out.toString())) {
+            assertEquals(0, run.await(Duration.ofMinutes(9)), run.output());
+        }
+        String report = Files.readString(out.resolve("report.md"));
+        for (String field : List.of("| Date |", "| Command |", "| CPU |", "| Kernel |", "| JDK |", "| Netty |", "| Pinning |",
+                "| Open-files limit |", "| Server JVM options |")) {
+            assertTrue(report.contains(field), "environment lacks " + field);
+        }
+        assertFalse(report.contains("Partial report"), "a finished series is not partial");
+
+        JsonObject data = JsonParser.parseString(Files.readString(out.resolve("data.json"))).getAsJsonObject();
+        assertTrue(data.get("complete").getAsBoolean());
+        List<String> ran = new ArrayList<>();
+        data.getAsJsonArray("workloads").forEach(w -> ran.add(w.getAsJsonObject().get("name").getAsString()));
+        assertEquals(WORKLOADS, ran);
+
+        for (String workload : WORKLOADS) {
+            String section = section(report, workload);
+            assertTrue(section.contains("**What it models.**") && section.contains("**Parameters.**"), workload + " lacks its description");
+            assertTrue(section.contains("| variant |"), workload + " has no table");
+            assertTrue(section.contains("### Inside the servers (JFR)"), workload + " has no JFR section");
+            for (String variant : VARIANTS) {
+                assertTrue(section.contains("| " + variant + " ") || section.contains("**" + variant), workload + " lacks " + variant + "\n" + section);
+            }
+            JsonObject json = data.getAsJsonArray("workloads").asList().stream().map(JsonElement::getAsJsonObject)
+                    .filter(w -> w.get("name").getAsString().equals(workload)).findFirst().orElseThrow();
+            for (JsonElement run : json.getAsJsonArray("runs")) {
+                JsonObject r = run.getAsJsonObject();
+                if (!r.get("status").getAsString().equals("ok")) continue;
+                JsonObject step = r.getAsJsonArray("steps").get(0).getAsJsonObject();
+                assertTrue(step.getAsJsonObject("load").getAsJsonObject("summary").get("received").getAsLong() > 0,
+                        workload + " " + r.get("label") + ": nothing echoed");
+                assertTrue(step.get("serverRssPeakKiB").getAsLong() > 0, workload + " " + r.get("label") + ": no /proc samples");
+            }
+        }
+        assertTrue(section(report, "seed-echo").contains("Go net (seed"), "the seed's reference rows are missing");
+        assertTrue(section(report, "rate-sweep").contains("saturation rate"), "rate-sweep lacks its saturation table");
+
+        // every chart the report shows exists as a non-empty PNG, and the required kinds are there
+        Matcher image = Pattern.compile("\\]\\((charts/[^)]+\\.png)\\)").matcher(report);
+        List<String> charts = new ArrayList<>();
+        while (image.find()) charts.add(image.group(1));
+        for (String chart : charts) {
+            byte[] png = Files.readAllBytes(out.resolve(chart));
+            assertTrue(png.length > 1000, chart + " is empty");
+            assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4), chart + " is not a PNG");
+        }
+        for (String required : List.of("charts/seed-echo-spectrum.png", "charts/rate-sweep-latency-vs-throughput.png",
+                "charts/idle-rss-vs-connections.png", "charts/idle-threads-vs-connections.png", "charts/cpu-per-1000-messages.png")) {
+            assertTrue(charts.contains(required), "the report lacks " + required + " (has " + charts + ")");
+        }
+        // flame graphs linked from the report exist; the recordings themselves are deleted after analysis
+        Matcher flame = Pattern.compile("\\]\\(([^)]+-flame\\.html)\\)").matcher(report);
+        while (flame.find()) assertTrue(Files.size(out.resolve(flame.group(1))) > 0, flame.group(1));
+        try (var files = Files.walk(out)) {
+            assertEquals(List.of(), files.filter(f -> f.toString().endsWith(".jfr")).toList(), "recordings left behind");
+        }
+    }
+
+    /** The text of a workload's section: from its heading to the next one. */
+    private static String section(String report, String workload) {
+        int start = report.indexOf("\n## " + workload + ":");
+        assertTrue(start >= 0, "no section for " + workload);
+        int end = report.indexOf("\n## ", start + 1);
+        return report.substring(start, end < 0 ? report.length() : end);
+    }
+
+    @Test
+    void listsEveryWorkloadAndVariantWithOneLineEach() throws Exception {
+        try (TestSupport.Script list = TestSupport.jbang("Experiment.java", "--list")) {
+            assertEquals(0, list.await(Duration.ofMinutes(2)), list.output());
+            for (String name : concat(WORKLOADS, VARIANTS)) {
+                assertEquals(1, list.stdout.stream().filter(l -> l.trim().startsWith(name + " ")).count(), name + "\n" + list.output());
+            }
+        }
+    }
+
+    @Test
+    void badInputGivesOneLineAndExitCode2() throws Exception {
+        String[][] cases = {
+                {"--variants", "platform,carrier-pigeon"}, {"--workloads", "nope"}, {"--profile", "huge"},
+                {"--trials", "0"}, {"--server-cpus", "0"}, {"--duration", "soon"}};
+        for (String[] args : cases) {
+            try (TestSupport.Script run = TestSupport.jbang("Experiment.java", args)) {
+                assertEquals(2, run.await(Duration.ofMinutes(2)), String.join(" ", args) + "\n" + run.output());
+                List<String> errors = run.stderr.stream().filter(l -> !l.startsWith("[jbang]")).toList();
+                assertEquals(1, errors.size(), String.join(" ", args) + "\n" + run.output());
+                assertTrue(errors.get(0).contains(args[0]), "the line names the flag: " + errors.get(0));
+            }
+        }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
