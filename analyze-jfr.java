@@ -718,7 +718,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         /** The counters since the previous line, and the latest gauges. */
         String line() {
             long pauses = gcPauses.sumThenReset();
-            return String.format(Locale.ROOT, "%tT  live threads %s  virtual started %,d  pinned %,d  socket reads %,d/s  "
+            return String.format(Locale.ROOT, "%tT  platform threads %s  virtual started %,d  pinned %,d  socket reads %,d/s  "
                             + "CPU jvm %s machine %s  GC pauses %d (%s)",
                     new java.util.Date(), liveThreads < 0 ? "?" : Long.toString(liveThreads), virtualStarted.sumThenReset(),
                     pinned.sumThenReset(), socketReads.sumThenReset(), percent(jvmCpu), percent(machineCpu), pauses,

@@ -221,31 +221,34 @@ class AnalyzeJfrTest {
             out.write(whole);
             out.write(whole, 0, whole.length / 2);
         }
-        try (TestSupport.Script run = analyze("--view", "threads", cut.toString())) {
+        Path cutInFirstChunk = Files.write(dir.resolve("cut-first.jfr"), java.util.Arrays.copyOf(whole, whole.length / 2));
+        try (TestSupport.Script run = analyze("--view", "threads", cut.toString());
+             TestSupport.Script nothingReadable = analyze(cutInFirstChunk.toString())) {
             assertEquals(1, run.await(Duration.ofMinutes(2)), run.output());
             assertTrue(String.join("\n", run.stdout).contains("virtual threads started"), run.output());
             assertEquals(1, run.stderr.size(), run.output());
             assertTrue(run.stderr.get(0).contains("recording cut short"), run.output());
+            assertOneLineFailure(nothingReadable, 1, "cut short inside its first chunk");
         }
-        Path cutInFirstChunk = Files.write(dir.resolve("cut-first.jfr"), java.util.Arrays.copyOf(whole, whole.length / 2));
-        assertOneLineFailure(1, "cut short inside its first chunk", cutInFirstChunk.toString());
     }
 
     @Test
     void badInputIsOneLineAndANonZeroExit() throws Exception {
-        assertOneLineFailure(1, "no such recording", dir.resolve("missing.jfr").toString());
         Path text = Files.writeString(dir.resolve("notes.jfr"), "not a recording\n");
-        assertOneLineFailure(1, "is not a JFR recording", text.toString());
-        assertOneLineFailure(2, "unknown --view 'bogus'", "--view", "bogus", virtualRecording.toString());
+        try (TestSupport.Script missing = analyze(dir.resolve("missing.jfr").toString());
+             TestSupport.Script notJfr = analyze(text.toString());
+             TestSupport.Script unknownView = analyze("--view", "bogus", virtualRecording.toString())) { // run at once: faster
+            assertOneLineFailure(missing, 1, "no such recording");
+            assertOneLineFailure(notJfr, 1, "is not a JFR recording");
+            assertOneLineFailure(unknownView, 2, "unknown --view 'bogus'");
+        }
     }
 
-    static void assertOneLineFailure(int exitCode, String message, String... args) throws Exception {
-        try (TestSupport.Script run = analyze(args)) {
-            assertEquals(exitCode, run.await(Duration.ofMinutes(2)), run.output());
-            assertTrue(run.stdout.isEmpty(), run.output());
-            assertEquals(1, run.stderr.size(), run.output());
-            assertTrue(run.stderr.get(0).startsWith("analyze-jfr: ") && run.stderr.get(0).contains(message), run.output());
-            assertFalse(run.stderr.get(0).contains("Exception"), run.output());
-        }
+    static void assertOneLineFailure(TestSupport.Script run, int exitCode, String message) throws Exception {
+        assertEquals(exitCode, run.await(Duration.ofMinutes(2)), run.output());
+        assertTrue(run.stdout.isEmpty(), run.output());
+        assertEquals(1, run.stderr.size(), run.output());
+        assertTrue(run.stderr.get(0).startsWith("analyze-jfr: ") && run.stderr.get(0).contains(message), run.output());
+        assertFalse(run.stderr.get(0).contains("Exception"), run.output());
     }
 }
