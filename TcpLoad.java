@@ -194,8 +194,16 @@ public class TcpLoad implements Callable<Integer> {
         if ((idle || burst) && intervalNanos <= 0) throw new Cli.UserError(2, "--interval must be positive with --" + mode);
         fixedPayload = size == null ? (message == null ? "hello" : message).getBytes(StandardCharsets.UTF_8) : null;
         payloadSize = size != null ? size : fixedPayload.length;
+        requireFolder("--json", json);
+        requireFolder("--hlog", hlog);
         server = parseHost(host);
         sourcePorts = new SourcePorts(sourceAddresses(), readPortRange(), !churn);
+    }
+
+    /** An output file's folder must exist before the run, not be found missing after it. */
+    private static void requireFolder(String flag, Path file) {
+        Path folder = file == null ? null : file.toAbsolutePath().getParent();
+        if (folder != null && !Files.isDirectory(folder)) throw new Cli.UserError(2, flag + ": folder " + folder + " does not exist");
     }
 
     private static InetSocketAddress parseHost(String hostAndPort) {
