@@ -568,9 +568,9 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                             labels.putIfAbsent(key, line.label() + " #" + (i + 1));
                             column.put(key, ((Ranked) ranked.get(i)).text());
                         }
-                        if (ranked.isEmpty()) {
-                            labels.putIfAbsent(line.key(), line.label());
-                            column.put(line.key(), "none");
+                        if (ranked.isEmpty()) { // on the "#1" row, where other recordings show their first entry
+                            labels.putIfAbsent(line.key() + "#1", line.label() + " #1");
+                            column.put(line.key() + "#1", "none");
                         }
                     } else {
                         labels.putIfAbsent(line.key(), line.label());

@@ -394,10 +394,11 @@ class JfrMetrics {
     static String pinnedFrame(RecordedStackTrace stack) {
         String where = applicationFrame(stack);
         if (stack == null) return where;
-        boolean inApplication = false; // the JDK's own native frames on top (park, the event itself) are not the cause
+        boolean inApplication = false; // the JDK's own native frames (park, the event, the continuation) are not the cause
         for (RecordedFrame frame : stack.getFrames()) {
             inApplication |= !isJdk(frame);
-            if (inApplication && (frame.getMethod().getName().equals("<clinit>") || "Native".equals(frame.getType()))) {
+            boolean holdsCarrier = frame.getMethod().getName().equals("<clinit>") || "Native".equals(frame.getType()) && !isJdk(frame);
+            if (inApplication && holdsCarrier) {
                 String holder = methodName(frame);
                 return where.startsWith(holder) ? where : where + " in " + holder;
             }
