@@ -3,13 +3,30 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS com.google.code.gson:gson:2.13.2
+//DEPS io.netty:netty-all:4.2.18.Final
 //SOURCES common/Cli.java
 //SOURCES common/LoadReport.java
-//JAVA_OPTIONS -XX:+UseSerialGC -Xss256k
+//JAVA_OPTIONS -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.BindException;
@@ -18,29 +35,26 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
 import org.HdrHistogram.HistogramLogWriter;
-import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,14 +67,10 @@ import picocli.CommandLine.Parameters;
  * measures from the intended send time so a stalled server cannot hide (coordinated omission), and the generator
  * reports its own CPU time and how late its sends were, warning when it, rather than the server, is the limit.
  *
- * <p>Concurrency model: one virtual thread per connection with a blocking socket, chosen by measuring. Each user's
- * code is a straight line (send, read until the whole echo is back, wait for the next due time) and its time stamps
- * are taken right next to the system calls they bracket. A CPU-time profile (JFR jdk.CPUTimeSample) of 1,000 users x
- * 10 msg/s showed ~40% of the generator's CPU in the socket write and read calls themselves (on loopback, a write also
- * pays for delivering the bytes to the server), which any design pays, and ~20% in virtual-thread scheduling (timer,
- * poller registration, carrier wake-ups) that a hand-written selector loop could partly save; but a JDK selector's
- * timeout is whole milliseconds, so its sends would leave up to 1 ms late (or it would have to spin). Waits use {@code System.nanoTime} and {@code LockSupport.parkNanos} (not millisecond sleeps), and the
- * generator measures its own lateness (send lag) and CPU, so when this choice adds noise, the output says so.
+ * <p>Concurrency model: Netty event loops (epoll where available, else NIO), each driving many users; a user is
+ * a Channel with a small state machine ({@link User}) and its sends are timed with the event loop's own timers
+ * (epoll's timerfd: sub-millisecond). Sends write a retained duplicate of one pooled payload buffer and echoes are
+ * compared in place, so a message allocates nothing but its timer. The figures that chose it are below.
  */
 @Command(name = "TcpLoad", mixinStandardHelpOptions = true, version = "TcpLoad 1", subcommands = TcpLoad.Merge.class,
         sortOptions = false, usageHelpWidth = 120,
@@ -121,6 +131,9 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--source-ips", split = ",", description = "Local addresses to connect from (e.g. 127.0.0.2,127.0.0.3): more source ports.")
     List<String> sourceIps;
 
+    @Option(names = "--threads", defaultValue = "1", description = "Event loop threads driving the connections (default ${DEFAULT-VALUE}).")
+    int threads;
+
     @Option(names = "--json", description = "Write the configuration and every figure as JSON (docs/CONTRACTS.md).")
     Path json;
 
@@ -151,6 +164,10 @@ public class TcpLoad implements Callable<Integer> {
     private int payloadSize;
     private long intervalNanos;
     private SourcePorts sourcePorts;
+    private Bootstrap bootstrap;
+    private long timeoutNanos;
+    /** Whether sends have a due time that lateness can be measured against. */
+    private boolean scheduled;
     private LoadReport.Recorders stats;
 
     // The run's clock, all System.nanoTime(): connecting starts at startedAt, measuring at measuredFrom,
@@ -177,6 +194,7 @@ public class TcpLoad implements Callable<Integer> {
         if (duration.isZero() || duration.isNegative()) throw new Cli.UserError(2, "--duration must be positive");
         if (timeout.toMillis() < 1) throw new Cli.UserError(2, "--timeout must be at least 1ms");
         if (inflight < 1) throw new Cli.UserError(2, "--inflight must be at least 1");
+        if (threads < 1) throw new Cli.UserError(2, "--threads must be at least 1");
         if (connectConcurrency < 1) throw new Cli.UserError(2, "--connect-concurrency must be at least 1");
         if (rate != null && !(rate > 0)) throw new Cli.UserError(2, "--rate must be positive");
         if (connectRate != null && !(connectRate > 0)) throw new Cli.UserError(2, "--connect-rate must be positive");
@@ -192,6 +210,8 @@ public class TcpLoad implements Callable<Integer> {
         Duration defaultInterval = idle ? Duration.ofSeconds(1) : burst ? Duration.ofMillis(100) : Duration.ZERO;
         intervalNanos = (interval != null ? interval : defaultInterval).toNanos();
         if ((idle || burst) && intervalNanos <= 0) throw new Cli.UserError(2, "--interval must be positive with --" + mode);
+        scheduled = !mode.equals("closed") && !mode.equals("churn") || intervalNanos > 0;
+        timeoutNanos = timeout.toNanos();
         fixedPayload = size == null ? (message == null ? "hello" : message).getBytes(StandardCharsets.UTF_8) : null;
         payloadSize = size != null ? size : fixedPayload.length;
         requireFolder("--json", json);
@@ -302,6 +322,15 @@ public class TcpLoad implements Callable<Integer> {
     private LoadReport.Result run() throws Exception {
         stats = new LoadReport.Recorders(rate != null || idle || burst, users);
         var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        bootstrap = new Bootstrap()
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
+        ByteBuf sharedPayload = fixedPayload == null ? null : pooledCopy(fixedPayload);
         long epochMillisAtStart = System.currentTimeMillis();
         startedAt = System.nanoTime();
         measuredFrom = startedAt + warmup.toNanos();
@@ -312,13 +341,14 @@ public class TcpLoad implements Callable<Integer> {
         Thread tickerThread = Thread.ofPlatform().name("tcpload-ticker").daemon().start(ticker);
 
         CountDownLatch finished = new CountDownLatch(users);
-        Semaphore connecting = new Semaphore(connectConcurrency);
+        ConnectGate gate = new ConnectGate(connectConcurrency);
         double connectsPerSecond = connectRate != null ? connectRate
                 : rampUp != null && !rampUp.isZero() ? users / (rampUp.toNanos() / 1e9) : 0;
         for (int i = 0; i < users; i++) {
             long connectAt = connectsPerSecond > 0 ? startedAt + (long) (i * 1e9 / connectsPerSecond) : startedAt;
-            User user = new User(i, scheduleFor(i), connectAt, connecting, finished);
-            Thread.ofVirtual().name("user-", i).start(user);
+            ByteBuf payload = sharedPayload != null ? sharedPayload : pooledCopy(randomPayload(i));
+            User user = new User(loops.next(), scheduleFor(i), payload, gate, finished);
+            user.loop.schedule(user::step, connectAt - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
         // The generator's own CPU counts from the end of the warm-up, like every other figure (so start-up and the
         // JIT compiler's first work are left out when a warm-up is given).
@@ -330,6 +360,7 @@ public class TcpLoad implements Callable<Integer> {
                 TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
+        loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(timeout.toMillis() + 1000);
         ticker.stop();
         tickerThread.join();
         if (log != null) log.close();
@@ -337,9 +368,14 @@ public class TcpLoad implements Callable<Integer> {
         LoadReport.Config config = new LoadReport.Config(host, users, duration.toNanos() / 1e9, warmup.toNanos() / 1e9,
                 mode, payloadSize, intervalNanos / 1e6, rate == null ? 0 : rate, inflight, timeout.toNanos() / 1e6,
                 rampUp == null ? 0 : rampUp.toNanos() / 1e9, connectsPerSecond, sourceIps == null ? List.of() : sourceIps,
-                hasSchedule());
+                scheduled);
         return stats.result(config, ticker.series, wallNanos, cpuNanos, Runtime.getRuntime().availableProcessors(),
                 allDone ? List.of() : List.of("some users were still busy " + timeout + " after the end; their messages are not counted"));
+    }
+
+    /** A payload in a pooled direct buffer: each send is a retained duplicate of it, so sending allocates nothing. */
+    private static ByteBuf pooledCopy(byte[] bytes) {
+        return PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
     }
 
     private HistogramLogWriter openLog(long epochMillisAtStart) throws IOException {
@@ -364,11 +400,6 @@ public class TcpLoad implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             return false;
         }
-    }
-
-    /** Whether sends have a due time that lateness can be measured against (everything but closed loop without pause). */
-    private boolean hasSchedule() {
-        return !mode.equals("closed") && !mode.equals("churn") || intervalNanos > 0;
     }
 
     private Schedule scheduleFor(int user) {
@@ -440,196 +471,265 @@ public class TcpLoad implements Callable<Integer> {
     }
 
     /**
-     * One simulated user: one connection and one virtual thread. Its loop sends when a message is due and the
-     * window ({@code --inflight}) has room, otherwise reads until the oldest outstanding echo is complete, and
-     * otherwise parks until the next due time. Messages in flight are remembered in a ring of {@code inflight} slots.
+     * One simulated user: one connection, driven by its event loop. Every event (its start, a connect finishing,
+     * bytes arriving, the connection closing, a timer firing) ends in {@link #step}, which sends whatever is due and
+     * the window ({@code --inflight}) allows, declares echoes that ran out of time, and arms one timer for the next
+     * moment something will be due. Messages in flight are remembered in a ring of {@code inflight} slots; all of
+     * this state is touched by the user's event loop thread only.
      */
-    final class User implements Runnable {
-        private final int index;
+    @ChannelHandler.Sharable // shared by the user's successive connections, one at a time
+    final class User extends ChannelInboundHandlerAdapter {
+        final EventLoop loop;
         private final Schedule schedule;
-        private final long connectAt;
-        private final Semaphore connecting;
+        private final ByteBuf payload;
+        private final ConnectGate gate;
         private final CountDownLatch finished;
-        private final byte[] payload;
-        private final byte[] echo;
+        private final Runnable wake = this::wake;
         private final long[] dueAt = new long[inflight];
         private final long[] sentAt = new long[inflight];
-        /** Messages already counted as timed out whose echo is still owed: its bytes are read and skipped. */
-        private final boolean[] timedOut = new boolean[inflight];
+        /**
+         * How many of the oldest outstanding messages were already counted as timed out. Their echoes are still
+         * owed: when the bytes come, they are skipped. Messages time out and come back in the order they were sent,
+         * so the late ones are always the oldest.
+         */
+        private int late;
         private int oldest, outstanding, filled;
+        /** The echo being accumulated has differed from the payload in some byte so far. */
+        private boolean echoDiffers;
         private long windowFreeAt;
-        private boolean everConnected;
-        private Socket socket;
-        private InputStream in;
-        private OutputStream out;
+        /** When the pending timer fires; Long.MAX_VALUE when none is pending. */
+        private long wakeAt = Long.MAX_VALUE;
+        private boolean everConnected, connecting, done;
+        private int bindAttempts;
+        private Channel channel;
 
-        User(int index, Schedule schedule, long connectAt, Semaphore connecting, CountDownLatch finished) {
-            this.index = index;
+        User(EventLoop loop, Schedule schedule, ByteBuf payload, ConnectGate gate, CountDownLatch finished) {
+            this.loop = loop;
             this.schedule = schedule;
-            this.connectAt = connectAt;
-            this.connecting = connecting;
+            this.payload = payload;
+            this.gate = gate;
             this.finished = finished;
-            this.payload = fixedPayload != null ? fixedPayload : randomPayload(index);
-            this.echo = new byte[payload.length];
         }
 
-        @Override
-        public void run() {
-            try {
-                parkUntil(connectAt);
-                while (true) {
-                    long now = System.nanoTime();
-                    boolean sending = schedule.due() < endAt && now < endAt;
-                    if (socket == null) {
-                        if (!sending) return;
-                        if (churn && schedule.due() > now) {
-                            parkUntil(schedule.due()); // a churn round begins with its connect
-                            continue;
-                        }
-                        connect();
-                    } else if (sending && outstanding < inflight && schedule.due() <= now) {
-                        send(now);
-                    } else if (outstanding == 0) {
-                        if (!sending) return;
-                        parkUntil(Math.min(schedule.due(), endAt));
-                    } else {
-                        receive(now, sending && outstanding < inflight ? schedule.due() : Long.MAX_VALUE);
-                    }
+        /** Does what is due now, then arms the timer for the next thing that will be. */
+        void step() {
+            if (done || connecting) return;
+            long now = System.nanoTime();
+            if (channel == null) {
+                if (!sending(now)) {
+                    finish();
+                } else if (churn && schedule.due() > now) {
+                    wakeAt(schedule.due()); // a churn round begins with its connect
+                } else {
+                    connecting = true;
+                    gate.request(this);
                 }
-            } finally {
-                disconnect();
-                finished.countDown();
+                return;
+            }
+            declareTimeouts(now);
+            boolean wrote = false;
+            while (sending(now) && outstanding < inflight && schedule.due() <= now) {
+                send(now);
+                wrote = true;
+                now = System.nanoTime();
+            }
+            if (wrote) channel.flush();
+            if (outstanding == 0) {
+                if (sending(now)) wakeAt(schedule.due()); else finish();
+                return;
+            }
+            long next = late < outstanding ? sentAt[slot(late)] + timeoutNanos : endAt;
+            if (late == outstanding && now >= endAt) {
+                failOutstanding(LoadReport.Kind.TIMEOUT); // counts nothing more: every message left was counted already
+                finish();
+                return;
+            }
+            if (sending(now) && outstanding < inflight) next = Math.min(next, schedule.due());
+            wakeAt(next);
+        }
+
+        private boolean sending(long now) {
+            return schedule.due() < endAt && now < endAt;
+        }
+
+        private int slot(int age) {
+            return (oldest + age) % inflight;
+        }
+
+        /**
+         * An echo that takes longer than --timeout is counted as a timeout at once, but the connection is kept and
+         * the late bytes, when they come, are skipped: closing and reconnecting every slow connection would pile
+         * connection storms onto a server that is already overloaded. After endAt, a connection whose echoes are all
+         * late is given up.
+         */
+        private void declareTimeouts(long now) {
+            while (late < outstanding && now - sentAt[slot(late)] >= timeoutNanos) {
+                stats.fail(LoadReport.Kind.TIMEOUT, dueAt[slot(late)] >= measuredFrom);
+                late++;
             }
         }
 
-        private void connect() {
-            connecting.acquireUninterruptibly();
-            long started = System.nanoTime();
-            try {
-                Socket opened = sourcePorts.connect(server, (int) timeout.toMillis());
-                long now = System.nanoTime();
-                stats.connected(now - started);
-                socket = opened;
-                in = socket.getInputStream();
-                out = socket.getOutputStream();
-                windowFreeAt = now;
-                schedule.connected(now, !everConnected);
-                everConnected = true;
-            } catch (IOException e) {
-                stats.fail(LoadReport.Kind.CONNECT, true);
-            } finally {
-                connecting.release();
-            }
-            if (socket == null) parkUntil(Math.min(System.nanoTime() + RECONNECT_PAUSE_NANOS, endAt));
+        private void wakeAt(long deadline) {
+            if (deadline >= wakeAt) return; // an earlier timer is pending; its step arms the next one
+            wakeAt = deadline;
+            loop.schedule(wake, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+
+        private void wake() {
+            if (System.nanoTime() < wakeAt) return; // superseded by an earlier timer, whose step already ran
+            wakeAt = Long.MAX_VALUE;
+            step();
         }
 
         private void send(long now) {
             long due = schedule.due();
             boolean measured = due >= measuredFrom;
-            if (hasSchedule()) stats.lag(now - Math.max(due, windowFreeAt), measured);
-            int slot = (oldest + outstanding) % inflight;
+            if (scheduled) stats.lag(now - Math.max(due, windowFreeAt), measured);
+            int slot = slot(outstanding);
             dueAt[slot] = schedule.periodic() ? due : now;
             sentAt[slot] = now;
             outstanding++;
             schedule.sent();
             stats.sent(measured);
-            try {
-                out.write(payload);
-            } catch (IOException e) {
-                failOutstanding(kindOf(e));
-            }
+            channel.write(payload.retainedDuplicate(), channel.voidPromise()); // a failed write fires exceptionCaught
         }
 
-        /**
-         * Reads towards the oldest outstanding echo until it is complete, the first echo not yet declared late runs out
-         * of time, or (when the window has room) the next message is due. A read that times out leaves the socket
-         * usable, so waking up to send is just a shorter socket timeout.
-         *
-         * <p>An echo that takes longer than --timeout is counted as a timeout at once, but the connection is kept and
-         * the late bytes, when they come, are read and skipped: closing and reconnecting every slow connection would
-         * pile connection storms onto a server that is already overloaded. Sending ends at endAt; an echo still owed
-         * after that is waited for until its own deadline, then the connection is given up.
-         */
-        private void receive(long now, long nextDue) {
-            int late = 0;
-            while (late < outstanding && timedOut[(oldest + late) % inflight]) late++;
-            if (late == outstanding && now >= endAt) {
-                failOutstanding(LoadReport.Kind.TIMEOUT); // counts nothing more: every message left was counted already
-                return;
-            }
-            long deadline = late < outstanding ? sentAt[(oldest + late) % inflight] + timeout.toNanos() : endAt;
-            if (now >= deadline) {
-                int slot = (oldest + late) % inflight;
-                timedOut[slot] = true;
-                stats.fail(LoadReport.Kind.TIMEOUT, dueAt[slot] >= measuredFrom);
-                return;
-            }
-            boolean wakeForSend = nextDue < deadline;
-            long waitNanos = (wakeForSend ? nextDue : deadline) - now;
-            // Socket timeouts are whole milliseconds: round down when waking up to send (then park the rest),
-            // up when waiting out the deadline, so neither the send nor the timeout is early.
-            long waitMillis = wakeForSend ? waitNanos / 1_000_000 : Math.ceilDiv(waitNanos, 1_000_000);
-            if (waitMillis == 0) {
-                parkUntil(nextDue);
-                return;
-            }
-            int read;
+        /** Compares the echo with the payload in place as it arrives, however many reads it takes. */
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object message) {
+            ByteBuf bytes = (ByteBuf) message;
             try {
-                socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, waitMillis));
-                read = in.read(echo, filled, echo.length - filled);
-            } catch (SocketTimeoutException e) {
-                return; // the loop sends what is due or declares the timeout
-            } catch (IOException e) {
-                failOutstanding(kindOf(e));
-                return;
+                if (ctx.channel() != channel) return;
+                long arrived = System.nanoTime();
+                // bytes beyond the echoes owed (a server that sends more than it got) belong to no message: dropped
+                while (bytes.isReadable() && outstanding > 0) {
+                    int length = Math.min(bytes.readableBytes(), payloadSize - filled);
+                    if (late == 0 && !echoDiffers) {
+                        echoDiffers = !ByteBufUtil.equals(bytes, bytes.readerIndex(), payload, filled, length);
+                    }
+                    bytes.skipBytes(length);
+                    filled += length;
+                    if (filled == payloadSize) complete(arrived);
+                }
+            } finally {
+                bytes.release();
             }
-            long arrived = System.nanoTime();
-            if (read < 0) {
-                failOutstanding(LoadReport.Kind.CLOSED);
-                return;
-            }
-            filled += read;
-            if (filled == echo.length) complete(arrived);
+            step();
         }
 
         private void complete(long arrived) {
             int slot = oldest;
-            oldest = (oldest + 1) % inflight;
+            oldest = slot(1);
             outstanding--;
             filled = 0;
             windowFreeAt = arrived;
             schedule.replied(arrived);
             boolean measured = dueAt[slot] >= measuredFrom;
-            if (timedOut[slot]) {
-                timedOut[slot] = false; // a late echo, already counted as a timeout
-            } else if (Arrays.equals(echo, payload)) {
-                stats.received(arrived - dueAt[slot], arrived - sentAt[slot], measured);
-            } else {
+            if (late > 0) {
+                late--; // a late echo, already counted as a timeout
+            } else if (echoDiffers) {
                 stats.fail(LoadReport.Kind.MISMATCH, measured);
+            } else {
+                stats.received(arrived - dueAt[slot], arrived - sentAt[slot], measured);
             }
+            echoDiffers = false;
             if (churn) disconnect();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (ctx.channel() != channel) return; // a connection this user closed itself
+            channel = null;
+            stats.disconnected();
+            failOutstanding(LoadReport.Kind.CLOSED);
+            step();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (ctx.channel() != channel) return;
+            failOutstanding(kindOf(cause));
+            step();
         }
 
         /** The connection is broken: every message in flight on it failed (unless already counted late); reconnect. */
         private void failOutstanding(LoadReport.Kind kind) {
-            for (int i = 0; i < outstanding; i++) {
-                int slot = (oldest + i) % inflight;
-                if (!timedOut[slot]) stats.fail(kind, dueAt[slot] >= measuredFrom);
-                timedOut[slot] = false;
-            }
-            oldest = outstanding = filled = 0;
+            for (int age = late; age < outstanding; age++) stats.fail(kind, dueAt[slot(age)] >= measuredFrom);
+            oldest = outstanding = filled = late = 0;
+            echoDiffers = false;
             disconnect();
         }
 
         private void disconnect() {
-            if (socket == null) return;
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closing a broken socket: nothing left to do
-            }
-            socket = null;
+            if (channel == null) return;
+            channel.close();
+            channel = null;
             stats.disconnected();
+        }
+
+        /** Opens the connection; called on the user's event loop once {@link ConnectGate} admits it. */
+        void connect() {
+            long started = System.nanoTime();
+            bootstrap.clone(loop).handler(this).connect(server, sourcePorts.next()).addListener((ChannelFuture attempt) -> {
+                long now = System.nanoTime();
+                if (!attempt.isSuccess() && sourcePorts.explicitPorts && isPortTaken(attempt.cause())
+                        && ++bindAttempts < SourcePorts.ATTEMPTS) {
+                    connect(); // this source port (or its 4-tuple) is taken: try the next one, keeping the slot
+                    return;
+                }
+                bindAttempts = 0;
+                connecting = false;
+                gate.release();
+                if (attempt.isSuccess()) {
+                    stats.connected(now - started);
+                    channel = attempt.channel();
+                    windowFreeAt = now;
+                    schedule.connected(now, !everConnected);
+                    everConnected = true;
+                    step();
+                } else {
+                    stats.fail(LoadReport.Kind.CONNECT, true);
+                    // a dead server is not hammered in a loop
+                    wakeAt(Math.min(now + RECONNECT_PAUSE_NANOS, endAt));
+                }
+            });
+        }
+
+        private void finish() {
+            done = true;
+            disconnect();
+            finished.countDown();
+        }
+    }
+
+    /**
+     * Bounds the connection attempts in flight (--connect-concurrency) without blocking an event loop: a user that
+     * finds no free slot waits in a queue and is started, on its own event loop, when a slot frees up.
+     */
+    static final class ConnectGate {
+        private final Semaphore slots;
+        private final Queue<User> waiting = new ConcurrentLinkedQueue<>();
+
+        ConnectGate(int concurrency) {
+            slots = new Semaphore(concurrency);
+        }
+
+        void request(User user) {
+            waiting.add(user);
+            admit();
+        }
+
+        void release() {
+            slots.release();
+            admit();
+        }
+
+        /** Both request and release end here, after their own change, so neither can miss the other's. */
+        private void admit() {
+            while (!waiting.isEmpty() && slots.tryAcquire()) {
+                User next = waiting.poll();
+                if (next == null) slots.release(); else next.loop.execute(next::connect);
+            }
         }
     }
 
@@ -639,12 +739,17 @@ public class TcpLoad implements Callable<Integer> {
         return bytes;
     }
 
-    private static LoadReport.Kind kindOf(IOException e) {
-        if (e instanceof SocketTimeoutException) return LoadReport.Kind.TIMEOUT;
+    private static LoadReport.Kind kindOf(Throwable e) {
         if (e instanceof ConnectException || e instanceof NoRouteToHostException) return LoadReport.Kind.CONNECT;
         String text = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
         if (text.contains("reset") || text.contains("broken pipe") || text.contains("closed by peer")) return LoadReport.Kind.CLOSED;
         return LoadReport.Kind.IO;
+    }
+
+    /** EADDRINUSE from bind, or EADDRNOTAVAIL from connect when the whole 4-tuple is already in use. */
+    private static boolean isPortTaken(Throwable e) {
+        String text = String.valueOf(e.getMessage());
+        return e instanceof BindException || text.contains("Address already in use") || text.contains("Cannot assign requested address");
     }
 
     private static void parkUntil(long deadline) {
@@ -658,10 +763,10 @@ public class TcpLoad implements Callable<Integer> {
      * ports again and again, so there the kernel, which knows about TIME_WAIT, picks the port.
      */
     static final class SourcePorts {
-        private static final int ATTEMPTS = 64;
+        static final int ATTEMPTS = 64;
         final int firstPort, lastPort;
+        final boolean explicitPorts;
         private final List<InetAddress> addresses;
-        private final boolean explicitPorts;
         private final AtomicLong cursor = new AtomicLong();
 
         SourcePorts(List<InetAddress> addresses, int[] range, boolean explicitPorts) {
@@ -679,32 +784,19 @@ public class TcpLoad implements Callable<Integer> {
             return (long) (lastPort - firstPort + 1) * addressCount();
         }
 
-        Socket connect(InetSocketAddress server, int timeoutMillis) throws IOException {
-            for (int attempt = 1; ; attempt++) {
-                long next = cursor.getAndIncrement();
-                InetAddress address = addresses.isEmpty() ? null : addresses.get((int) (next % addresses.size()));
-                int port = explicitPorts ? firstPort + (int) (next / addressCount() % (lastPort - firstPort + 1)) : 0;
-                Socket socket = new Socket();
-                try {
-                    socket.setTcpNoDelay(true);
-                    socket.setReuseAddress(true);
-                    if (address != null || port != 0) socket.bind(new InetSocketAddress(address, port));
-                    socket.connect(server, timeoutMillis);
-                    return socket;
-                } catch (BindException e) { // this source port is taken (or its 4-tuple is): try the next one
-                    socket.close();
-                    if (attempt == ATTEMPTS || !explicitPorts) throw e;
-                } catch (IOException e) {
-                    socket.close();
-                    throw e;
-                }
-            }
+        /** The local address for the next connection, or null to let the kernel choose both address and port. */
+        InetSocketAddress next() {
+            if (addresses.isEmpty() && !explicitPorts) return null;
+            long next = cursor.getAndIncrement();
+            InetAddress address = addresses.isEmpty() ? null : addresses.get((int) (next % addresses.size()));
+            int port = explicitPorts ? firstPort + (int) (next / addressCount() % (lastPort - firstPort + 1)) : 0;
+            return new InetSocketAddress(address, port);
         }
     }
 
     /**
      * Once a second: closes the interval of every recorder (for the per-second series and the --hlog), and prints
-     * the progress line. A platform thread, so it keeps time even when the virtual threads' carriers are busy.
+     * the progress line. A thread of its own, so it keeps time even when the event loops are busy.
      */
     final class Ticker implements Runnable {
         final List<LoadReport.Second> series = new ArrayList<>();
