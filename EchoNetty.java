@@ -97,7 +97,7 @@ public class EchoNetty implements Callable<Integer> {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // the long-established pooled allocator, stated explicitly: Netty 4.2 changed its default
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, receiveBuffers())
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, receiveBuffers())
                 // Up to 8 buffers of output may wait for a slow reader before reading stops (and reading resumes at
                 // 4): a 64 KiB message read and written back in 16 KiB pieces never toggles reading, while a client
                 // that sends without reading costs the server at most this much plus one read batch.
