@@ -40,9 +40,11 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -162,6 +164,7 @@ public class EchoNetty implements Callable<Integer> {
         private final ServerRuntime runtime;
         private final ServerOptions.Work work;
         private final ExecutorService offloadPool;
+        private final ArrayDeque<Object> waiting = new ArrayDeque<>(0);
         private boolean unflushed;
         private boolean working;
         private boolean inputShutdown;
@@ -181,8 +184,20 @@ public class EchoNetty implements Callable<Integer> {
                 unflushed = true;
                 return;
             }
-            // Offloaded: one message at a time per connection, like a blocking server, so pending work is bounded.
-            working = true;
+            // Offloaded: one message at a time per connection, in order, like a blocking server. Reading is off
+            // meanwhile; the messages of the read batch already under way wait here.
+            waiting.add(msg);
+            if (!working) workOnNext(ctx);
+        }
+
+        private void workOnNext(ChannelHandlerContext ctx) {
+            Object msg = waiting.poll();
+            working = msg != null;
+            if (!working) {
+                if (inputShutdown) closeWhenFlushed(ctx);
+                else updateReading(ctx);
+                return;
+            }
             updateReading(ctx);
             offloadPool.execute(() -> {
                 try {
@@ -192,11 +207,16 @@ public class EchoNetty implements Callable<Integer> {
                 }
                 ctx.executor().execute(() -> {
                     ctx.writeAndFlush(msg, ctx.voidPromise());
-                    working = false;
-                    if (inputShutdown) closeWhenFlushed(ctx);
-                    else updateReading(ctx);
+                    workOnNext(ctx);
                 });
             });
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            waiting.forEach(ReferenceCountUtil::release);
+            waiting.clear();
+            ctx.fireChannelInactive();
         }
 
         @Override

@@ -268,6 +268,34 @@ class EchoServerTest {
         }
     }
 
+    @ParameterizedTest(name = "{displayName} [{0}]")
+    @FieldSource("SERVERS")
+    void idleTimeoutClosesASilentConnection(String script) throws Exception {
+        try (TestSupport.Server server = TestSupport.startServer(script, "--idle-timeout", "300ms");
+             Socket socket = connect(server)) {
+            byte[] data = randomBytes(100, 9);
+            assertArrayEquals(data, echo(socket, data));
+            assertClosedByServer(socket); // within the 30 s read timeout, so the server did it
+        }
+    }
+
+    @ParameterizedTest(name = "{displayName} [{0}]")
+    @ValueSource(strings = {"cpu:50us", "sleep:1ms"})
+    void nettyOffloadedWorkKeepsTheEchoExactAndHalfCloseComplete(String work) throws Exception {
+        try (TestSupport.Server server = TestSupport.startServer("EchoNetty.java", "--offload", "--work", work)) {
+            assertEquals("true", server.ready().get("offload"));
+            try (Socket socket = connect(server)) {
+                byte[] data = randomBytes(256 * 1024, 10);
+                CompletableFuture<Void> sent = TestSupport.async(() -> {
+                    socket.getOutputStream().write(data);
+                    socket.shutdownOutput();
+                });
+                assertArrayEquals(data, socket.getInputStream().readAllBytes());
+                sent.join();
+            }
+        }
+    }
+
     // --- helpers
 
     private static final Pattern STATS = Pattern.compile("^STATS accepted=(\\d+) rejected=(\\d+) peak=(\\d+) bytes=(\\d+)$");
