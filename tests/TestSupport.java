@@ -87,9 +87,12 @@ final class TestSupport {
             return process.exitValue();
         }
 
-        /** Sends SIGTERM, the way a user's Ctrl-C or a service manager stops a server. */
+        /**
+         * Sends SIGTERM, the way a service manager stops a server. Through the process handle, because
+         * {@code Process.destroy()} also closes our ends of its pipes and would lose its last lines (the STATS line).
+         */
         void terminate() {
-            process.destroy();
+            process.toHandle().destroy();
         }
 
         long pid() {
