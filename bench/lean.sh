@@ -48,19 +48,22 @@ server_command() { # variant -> script and flags
   esac
 }
 
+await_line() { # file pattern pid: succeeds once a line of the file matches, fails when the process ends first
+  until grep -q "$2" "$1" 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.05
+  done
+}
+
 start_server() { # variant policy
   local options=()
   for option in $JVM_OPTIONS; do options+=("-R$option"); done
   # shellcheck disable=SC2046 # the server command is a list of words
   taskset -c 0 ./jbang "${options[@]}" $(server_command "$1") --port 0 --buffer-policy "$2" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 600); do
-    grep -q '^READY' "$WORK/server.log" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
-  [[ -n "$PORT" ]] || { echo "server never printed READY" >&2; cat "$WORK/server.log" >&2; exit 1; }
+  PORT=""
+  await_line "$WORK/server.log" '^READY' "$SERVER_PID" && PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
+  [[ -n "$PORT" ]] || { echo "$1 never got ready:" >&2; cat "$WORK/server.log" >&2; exit 1; }
   sleep 1 # let the JVM finish starting up before its idle RSS is read
 }
 
@@ -87,10 +90,7 @@ load() {
   taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --quiet --json "$WORK/$name.json" --warmup "${warmup}s" \
       "$@" >"$WORK/$name.txt" 2>&1 &
   local load_pid=$!
-  until grep -q '^Starting test' "$WORK/$name.txt" 2>/dev/null; do
-    kill -0 "$load_pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  await_line "$WORK/$name.txt" '^Starting test' "$load_pid" || true
   sleep "$warmup"
   local before; before="$(cpu_ticks "$SERVER_PID")"
   wait "$load_pid" || true
