@@ -24,6 +24,7 @@ final class ServerRuntime {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
     private final AtomicLong lastAcceptFailureLog = new AtomicLong(System.nanoTime() - 2_000_000_000L);
+    private final AtomicLong lastThreadFailureLog = new AtomicLong(System.nanoTime() - 2_000_000_000L);
     private final int maxConnections;
     private final Recording recording;
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -62,11 +63,16 @@ final class ServerRuntime {
         return true;
     }
 
-    /** An admitted connection that could not be served after all (no thread for it): it counts as rejected. */
-    void refuse() {
+    /**
+     * An admitted connection that cannot be served after all, because no thread could be created for it: it is
+     * closed and counted as rejected, and the server goes on with the next one.
+     */
+    void noThreadFor(AutoCloseable connection, Throwable cause) {
+        closeQuietly(connection);
         open.decrementAndGet();
         accepted.decrementAndGet();
         rejected.incrementAndGet();
+        logAtMostOnceASecond(lastThreadFailureLog, "no thread for a connection, closed it: " + cause);
     }
 
     void release() {
@@ -78,10 +84,22 @@ final class ServerRuntime {
 
     /** Reports a failed accept on stderr, at most once a second however often it fails. */
     void acceptFailed(Throwable cause) {
+        logAtMostOnceASecond(lastAcceptFailureLog,
+                "accept failed, pausing " + ACCEPT_PAUSE_MILLIS + " ms between attempts: " + cause);
+    }
+
+    /** A failure that may repeat thousands of times a second must not flood stderr (nor slow the server writing it). */
+    private static void logAtMostOnceASecond(AtomicLong lastLogged, String message) {
         long now = System.nanoTime();
-        long last = lastAcceptFailureLog.get();
-        if (now - last >= 1_000_000_000L && lastAcceptFailureLog.compareAndSet(last, now)) {
-            System.err.println("accept failed, pausing " + ACCEPT_PAUSE_MILLIS + " ms between attempts: " + cause);
+        long last = lastLogged.get();
+        if (now - last >= 1_000_000_000L && lastLogged.compareAndSet(last, now)) System.err.println(message);
+    }
+
+    static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // closing is all we wanted; there is nobody left to tell
         }
     }
 
