@@ -69,7 +69,7 @@ start_server() { # variant policy
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-open_sockets() { find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+open_sockets() { { find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null || true; } | wc -l; }
 load_average() { cut -d' ' -f1 /proc/loadavg; }
 figure() { jq -r "$2" "$WORK/$1.json"; }
 
@@ -87,6 +87,7 @@ stack_mappings() {
 # only (TcpLoad prints "Starting test" as its clock starts; the measured part follows the warm-up).
 load() {
   local name="$1" warmup="$2"; shift 2
+  rm -f "$WORK/$name.json"
   taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --quiet --json "$WORK/$name.json" --warmup "${warmup}s" \
       "$@" >"$WORK/$name.txt" 2>&1 &
   local load_pid=$!
@@ -127,9 +128,10 @@ idle_memory() { # variant policy: RSS before and at 19,000 idle connections; tim
 
 streaming() { # variant policy size
   load "stream$3" "$WARMUP" --users 100 --size "$3" --duration "${DURATION}s" --timeout 10s
-  printf '%-15s %-8s %5s B x 100 users: %9.0f msg/s %7.1f MB/s, server CPU %3.0f%%, failures %s  [load %s]\n' \
+  printf '%-15s %-8s %5s B x 100 users: %9.0f msg/s %7.1f MB/s, server CPU %3.0f%%, TcpLoad CPU %3.0f%%, failures %s  [load %s]\n' \
       "$1" "$2" "$3" "$(figure "stream$3" .summary.throughput.msgPerSec)" "$(figure "stream$3" .summary.throughput.mbPerSec)" \
-      "$(bc -l <<<"100 * $SERVER_CPU_SECONDS / $DURATION")" "$(figure "stream$3" .summary.failures)" "$(load_average)"
+      "$(bc -l <<<"100 * $SERVER_CPU_SECONDS / $DURATION")" "$(figure "stream$3" .summary.generator.cpuPercentOfCore)" \
+      "$(figure "stream$3" .summary.failures)" "$(load_average)"
 }
 
 ping_pong() { # variant policy
