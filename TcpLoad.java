@@ -6,7 +6,7 @@
 //DEPS io.netty:netty-all:4.2.18.Final
 //SOURCES common/Cli.java
 //SOURCES common/LoadReport.java
-//JAVA_OPTIONS -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED
+//JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -484,7 +484,6 @@ public class TcpLoad implements Callable<Integer> {
         private final ByteBuf payload;
         private final ConnectGate gate;
         private final CountDownLatch finished;
-        private final Runnable wake = this::wake;
         private final long[] dueAt = new long[inflight];
         private final long[] sentAt = new long[inflight];
         /**
@@ -572,11 +571,11 @@ public class TcpLoad implements Callable<Integer> {
         private void wakeAt(long deadline) {
             if (deadline >= wakeAt) return; // an earlier timer is pending; its step arms the next one
             wakeAt = deadline;
-            loop.schedule(wake, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            loop.schedule(() -> wake(deadline), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
 
-        private void wake() {
-            if (System.nanoTime() < wakeAt) return; // superseded by an earlier timer, whose step already ran
+        private void wake(long deadline) {
+            if (deadline != wakeAt) return; // superseded by an earlier timer, whose step already ran
             wakeAt = Long.MAX_VALUE;
             step();
         }

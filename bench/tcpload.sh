@@ -5,13 +5,16 @@
 #   2. 19,000 idle connections, one keepalive each per second, held IDLE_SECONDS (60): zero failures, all open <= 2 s;
 #   3. closed loop, 100 users, 16-byte messages, no pause: TcpLoad's max echo rate and CPU per 1,000 messages, and
 #      which side ran out of CPU (the server's and TcpLoad's CPU are both shown).
-# Usage: bench/tcpload.sh            (SERVER=EchoNetty.java SERVER_ARGS="--transport epoll --threads 1" by default)
+# Usage: bench/tcpload.sh            (SERVER=EchoNetty.java SERVER_ARGS="--transport epoll --threads 1" by default;
+#        TCPLOAD=path/to/TcpLoad.java to measure another version, e.g. an older commit's copy with its common/ folder)
+# The machine's load average is printed with each figure: other processes on either core move all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SERVER="${SERVER:-EchoNetty.java}"
 SERVER_ARGS="${SERVER_ARGS:---transport epoll --threads 1}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
+TCPLOAD="$(realpath "${TCPLOAD:-TcpLoad.java}")"
 WORK="$(mktemp -d)"
 SERVER_PID=""
 
@@ -43,8 +46,10 @@ load() {
   local name="$1"; shift
   local before after started ended
   before="$(cpu_ticks "$SERVER_PID")"; started="$(date +%s.%N)"
-  taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --quiet --json "$WORK/$name.json" "$@" >"$WORK/$name.txt" || true
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  taskset -c 1 ./jbang "$TCPLOAD" --host "127.0.0.1:$PORT" --quiet --json "$WORK/$name.json" "$@" >"$WORK/$name.txt" || true
   after="$(cpu_ticks "$SERVER_PID")"; ended="$(date +%s.%N)"
+  echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
   SERVER_CPU="$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$started" -v e="$ended" \
       'BEGIN { printf "%.0f", 100 * t / hz / (e - s) }')"
   grep '^WARNING' "$WORK/$name.txt" || true
@@ -55,7 +60,7 @@ figure() { jq -r "$2" "$WORK/$1.json"; }
 verdict() { if [[ "$(jq -r "$2" "$WORK/$1.json")" == true ]]; then echo PASS; else echo FAIL; fi; }
 
 start_server
-echo "server: $(grep '^READY' "$WORK/server.log") (cpu 0); TcpLoad on cpu 1"
+echo "server: $(grep '^READY' "$WORK/server.log") (cpu 0); $TCPLOAD on cpu 1"
 echo
 
 echo "== 1. 1,000 users x 10 msg/s \"hello\" (--rate 10000, 20 s after a 5 s warm-up)"
