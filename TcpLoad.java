@@ -68,9 +68,21 @@ import picocli.CommandLine.Parameters;
  * reports its own CPU time and how late its sends were, warning when it, rather than the server, is the limit.
  *
  * <p>Concurrency model: Netty event loops (epoll where available, else NIO), each driving many users; a user is
- * a Channel with a small state machine ({@link User}) and its sends are timed with the event loop's own timers
- * (epoll's timerfd: sub-millisecond). Sends write a retained duplicate of one pooled payload buffer and echoes are
- * compared in place, so a message allocates nothing but its timer. The figures that chose it are below.
+ * a Channel with a small state machine ({@link User}) whose sends are timed with the event loop's own timers (epoll's
+ * timerfd: sub-millisecond, where a JDK Selector's timeout is whole milliseconds). Sends write a retained duplicate
+ * of one pooled payload buffer and echoes are compared in place, so a message allocates nothing but its timer.
+ * It replaced one virtual thread per user with a blocking socket (commit c758d3c), which spent ~20% of its CPU
+ * scheduling virtual threads (timers, poller registration, unparking). bench/tcpload.sh, server EchoNetty epoll
+ * --threads 1 on cpu 0, TcpLoad on cpu 1, the two engines run back to back on a machine loaded by other work (load
+ * average 7-10 on 2 cores): 1,000 users x 10 msg/s, CPU 29.6% of a core against 48.2% (62% in a calmer run);
+ * 19,000 idle connections, all open after 2.7 s against 8.1 s, CPU 26% against 66%; closed loop, 100 users, 16 B,
+ * 7.1 µs of CPU per message against 17.8 µs (14.8 µs calmer). Pinned to one core, one event loop cost 14-24 µs per
+ * message at 10,000 msg/s and two cost 36 µs (more wake-ups, no parallelism), hence --threads 1 by default; give
+ * more when TcpLoad has more cores to itself. Netty's large code path made the JIT compiler compete with the
+ * 19,000 connects for the single core (2.5-4 s to open them all with C2, 1.6 s C1-only), so the JVM runs C1 only:
+ * the hot path is mostly system calls, and the per-message cost with C1 (7.1-9.3 µs closed loop) stayed within this
+ * machine's noise of C2's (7.6 µs). To measure the old engine again: its TcpLoad.java and common/ from c758d3c in a
+ * folder, and {@code TCPLOAD=<folder>/TcpLoad.java bench/tcpload.sh}.
  */
 @Command(name = "TcpLoad", mixinStandardHelpOptions = true, version = "TcpLoad 1", subcommands = TcpLoad.Merge.class,
         sortOptions = false, usageHelpWidth = 120,
@@ -131,7 +143,7 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--source-ips", split = ",", description = "Local addresses to connect from (e.g. 127.0.0.2,127.0.0.3): more source ports.")
     List<String> sourceIps;
 
-    @Option(names = "--threads", defaultValue = "1", description = "Event loop threads driving the connections (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "1", description = "Event loop threads driving the connections (default ${DEFAULT-VALUE}: on one core, more only add wake-ups).")
     int threads;
 
     @Option(names = "--json", description = "Write the configuration and every figure as JSON (docs/CONTRACTS.md).")

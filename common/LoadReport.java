@@ -80,8 +80,8 @@ final class LoadReport {
     }
 
     /**
-     * Where the user threads record. HdrHistogram's {@link Recorder} is wait-free for writers, so thousands of
-     * virtual threads record without a lock; the ticker swaps out one interval per second and adds it to the totals.
+     * Where the users record. HdrHistogram's {@link Recorder} is wait-free for writers, so the event loops
+     * record without a lock; the ticker swaps out one interval per second and adds it to the totals.
      */
     static final class Recorders {
         private final long startedAt = System.nanoTime();
