@@ -70,6 +70,10 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
     @Option(names = "--flamegraph", paramLabel = "<out.html>", description = "Also write a flame graph of the first recording's CPU samples.")
     Path flamegraph;
 
+    @Option(names = "--flamegraph-dir", paramLabel = "<dir>", description = "Also write a flame graph of every recording, "
+            + "as <dir>/<recording name>-flame.html (one JVM for the tables and all the graphs).")
+    Path flamegraphDir;
+
     @Option(names = "--live", paramLabel = "<pid>", description = "Follow the running JVM <pid>'s recording: one line per second until it exits or Ctrl-C.")
     Long livePid;
 
@@ -397,7 +401,14 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             case markdown -> tables(views, analyses, true);
             case text -> tables(views, analyses, false);
         });
-        if (flamegraph != null) writeFlameGraph(analyses.get(0));
+        if (flamegraph != null) writeFlameGraph(analyses.get(0), flamegraph, "--flamegraph");
+        if (flamegraphDir != null) {
+            Files.createDirectories(flamegraphDir);
+            for (Analysis analysis : analyses) {
+                String name = analysis.file().getFileName().toString().replaceAll("\\.jfr$", "");
+                writeFlameGraph(analysis, flamegraphDir.resolve(name + "-flame.html"), "--flamegraph-dir");
+            }
+        }
         return analyses.stream().anyMatch(a -> !a.warnings().isEmpty()) ? 1 : 0; // incomplete data must not pass silently
     }
 
@@ -510,13 +521,13 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
      * An HTML flame graph by async-profiler's converter, run in-process. Its ExecutionSample mode ("--cpu") draws
      * nothing for HotSpot recordings, so: true CPU time (jdk.CPUTimeSample) when recorded, else its default mode.
      */
-    void writeFlameGraph(Analysis analysis) {
+    void writeFlameGraph(Analysis analysis, Path flamegraph, String flag) {
         List<String> options = new ArrayList<>(List.of("--title", analysis.label() + " — " + analysis.file().getFileName()));
         if (analysis.cpuTimeSamples()) options.add("--cpu-time");
         try {
             JfrToFlame.convert(analysis.file().toString(), flamegraph.toString(), new Arguments(options.toArray(String[]::new)));
         } catch (IOException | RuntimeException e) {
-            throw new Cli.UserError(1, "--flamegraph: cannot write " + flamegraph + ": " + e.getMessage());
+            throw new Cli.UserError(1, flag + ": cannot write " + flamegraph + ": " + e.getMessage());
         }
         System.err.println("analyze-jfr: flame graph of " + analysis.file() + " (" + (analysis.cpuTimeSamples()
                 ? "jdk.CPUTimeSample" : "execution samples") + ") written to " + flamegraph);

@@ -200,6 +200,22 @@ class AnalyzeJfrTest {
     }
 
     @Test
+    void flameGraphDirHoldsOneGraphPerRecording() throws Exception {
+        Path graphs = Files.createDirectories(dir.resolve("graphs"));
+        String tables = analyzeOk("--format", "markdown", "--view", "threads", "--flamegraph-dir", graphs.toString(),
+                virtualRecording.toString(), platformRecording.toString());
+        assertTrue(tables.contains("| live platform threads max |"), "the tables still print: " + tables);
+        String virtual = Files.readString(graphs.resolve(stem(virtualRecording) + "-flame.html"));
+        String platform = Files.readString(graphs.resolve(stem(platformRecording) + "-flame.html"));
+        assertTrue(virtual.contains("VirtualThread") && !virtual.contains("EchoPlatformThreads"), "virtual graph");
+        assertTrue(platform.contains("EchoPlatformThreads"), "platform graph");
+    }
+
+    private static String stem(Path recording) {
+        return recording.getFileName().toString().replaceAll("\\.jfr$", "");
+    }
+
+    @Test
     void liveModeFollowsARunningServerUntilItExits() throws Exception {
         try (TestSupport.Server server = TestSupport.startServer("EchoVirtualThreads.java", "--jfr", dir.resolve("live.jfr").toString());
              TestSupport.Script live = analyze("--live", Long.toString(server.pid()))) {
