@@ -36,9 +36,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -64,41 +61,54 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default and fits in about 6 minutes here; full is what results.md is written from (about 45 minutes);
-     * smoke exists for the test suite: every workload once, with the shortest runs that still measure. On this 2-core
-     * machine each run costs ~5 s of process start-up beyond what it measures, so smoke and quick run the three models
-     * (platform, virtual, Netty on epoll) and full adds Netty's other transports; --variants overrides.
+     * quick is the default and fits in about 5 minutes on a quiet 2-core machine; full is what results.md is written
+     * from (about 30 minutes); smoke exists for the test suite: every workload once against the two contenders of the
+     * question, with the shortest runs that still measure. Each server and each TcpLoad is a process of its own (about
+     * 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly in how many
+     * runs they start; --variants, --trials and --duration override.
+     *
+     * <p>A server is warmed up once, in its first step; the later steps of the same server (message sizes, sweep
+     * rates) only let the new load level settle, with the shorter {@code settle}.
      */
     enum Profile {
-        smoke(1, "500ms", "1s", "1s", 2_000, List.of(64), List.of(2_000, 8_000), "1s",
-                List.of("platform", "virtual", "netty-epoll"), false),
-        quick(1, "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
-                List.of("platform", "virtual", "netty-epoll"), false),
-        full(3, "2s", "10s", "5s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "3s",
-                List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring"), true);
+        smoke(1, "300ms", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
+                List.of("sleep:5ms"), List.of("virtual", "netty-epoll"), FlameGraphs.none),
+        quick(1, "1s", "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
+                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll"), FlameGraphs.cpuBound),
+        full(3, "2s", "1s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
+                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring"),
+                FlameGraphs.all);
 
         final int trials;
-        final Duration warmup, seedDuration, measure;
+        final Duration warmup, settle, seedDuration, measure;
         final int idleConnections;
         final List<Integer> messageSizes, sweepRates;
         final Duration sweepStep;
+        final List<String> handlerWork;
         final List<String> variants;
-        final boolean flameGraphsEverywhere; // else only for the CPU-bound workloads: each graph costs a JVM start
+        final FlameGraphs flameGraphs;
 
-        Profile(int trials, String warmup, String seedDuration, String measure, int idleConnections,
-                List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> variants,
-                boolean flameGraphsEverywhere) {
+        Profile(int trials, String warmup, String settle, String seedDuration, String measure, int idleConnections,
+                List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> handlerWork,
+                List<String> variants, FlameGraphs flameGraphs) {
             this.trials = trials;
             this.warmup = Cli.parseDuration(warmup);
+            this.settle = Cli.parseDuration(settle);
             this.seedDuration = Cli.parseDuration(seedDuration);
             this.measure = Cli.parseDuration(measure);
             this.idleConnections = idleConnections;
             this.messageSizes = messageSizes;
             this.sweepRates = sweepRates;
             this.sweepStep = Cli.parseDuration(sweepStep);
+            this.handlerWork = handlerWork;
             this.variants = variants;
-            this.flameGraphsEverywhere = flameGraphsEverywhere;
+            this.flameGraphs = flameGraphs;
         }
+    }
+
+    /** Which recordings get a flame graph: each is drawn from the recording's CPU samples, about 1 s of analysis. */
+    enum FlameGraphs {
+        none, cpuBound, all
     }
 
     // ---- variants: one server model each --------------------------------------------------------------------------
@@ -130,18 +140,26 @@ public class Experiment implements Callable<Integer> {
 
     // ---- workloads -------------------------------------------------------------------------------------------------
 
+    /**
+     * Start-up costs measured here (2 cores, quiet): a server JVM with its JFR recording to READY, the idle reading
+     * and its stop take about 2 s; a TcpLoad JVM to its first message and its exit about 1.5 s; analyze-jfr about
+     * 2 s per workload plus 0.5 s per recording it reads or draws. The plan's estimate (shown by --list, and the ETA
+     * until the first runs have measured the real pace) adds these to the warm-up and measured times.
+     */
+    static final double RUN_OVERHEAD_SECONDS = 2, STEP_OVERHEAD_SECONDS = 1.5, ANALYSIS_SECONDS = 2, PER_RECORDING_SECONDS = 0.5;
+
     /** One server process to start and the load steps to run against it. */
     record RunPlan(Workload workload, Variant variant, String label, String setting, List<String> serverArgs,
                    List<StepPlan> steps, int trial) {
         double plannedSeconds() {
-            return 5 + steps.stream().mapToDouble(StepPlan::plannedSeconds).sum(); // server start + stop, analysis
+            return RUN_OVERHEAD_SECONDS + steps.stream().mapToDouble(StepPlan::plannedSeconds).sum();
         }
     }
 
     /** One TcpLoad invocation (its --host, --json and --warmup are added by the runner). */
     record StepPlan(String label, List<String> loadArgs, Duration warmup, Duration measure) {
         double plannedSeconds() {
-            return 3 + (warmup.toMillis() + measure.toMillis()) / 1000.0; // the generator's JVM start, warm-up, measure
+            return STEP_OVERHEAD_SECONDS + (warmup.toMillis() + measure.toMillis()) / 1000.0;
         }
     }
 
@@ -158,7 +176,7 @@ public class Experiment implements Callable<Integer> {
                             + "per open connection (memory above the server's idle RSS, threads), how fast it accepts them all, "
                             + "and the latency of the keepalives.",
                     "idle", e -> e.perVariant("idle", List.of(), List.of(e.step("",
-                            e.measure(), "--idle", "--users", Integer.toString(e.idleConnections), "--interval", "1s")))),
+                            e.idleMeasure(), "--idle", "--users", Integer.toString(e.idleConnections), "--interval", "1s")))),
             new Workload("burst", "1,000 users all send at the same instant every 100 ms",
                     "Synchronised clients (a timer tick, a broadcast, a market open): the server gets a burst of 1,000 "
                             + "messages at once, then silence; tail latency shows how each model drains a queue.",
@@ -270,6 +288,8 @@ public class Experiment implements Callable<Integer> {
             section.parameters = describeParameters(workloadPlans);
             plans.addAll(workloadPlans);
         }
+        progress(String.format(Locale.ROOT, "plan: %d server runs, %d load steps, estimated %s", plans.size(),
+                plans.stream().mapToInt(r -> r.steps().size()).sum(), clock(estimatedSeconds(plans))));
         ChartWriter.prepare();
         Runtime.getRuntime().addShutdownHook(new Thread(this::onInterrupt, "experiment-interrupted"));
         Path report;
@@ -303,9 +323,17 @@ public class Experiment implements Callable<Integer> {
         workloads.forEach(w -> System.out.printf("  %-13s %s%n", w.name(), w.summary()));
         System.out.println("Variants:");
         VARIANTS.forEach(v -> System.out.printf("  %-15s %s%n", v.name(), v.description()));
+        System.out.println("Profiles (estimated time from the plan, all workloads, at the start-up costs measured on a quiet 2-core machine):");
         for (Profile p : Profile.values()) {
-            System.out.printf("Profile %-6s %d trial(s), measured %s per step, variants %s%n", p.name(), p.trials,
-                    seconds(p.measure), String.join(", ", p.variants));
+            Experiment planner = new Experiment();
+            planner.profile = p;
+            planner.variants = select(p.variants, VARIANTS, Variant::name, "--profile", "variant");
+            planner.idleConnections = p.idleConnections;
+            List<RunPlan> plans = planner.workloads.stream().flatMap(w -> w.plans().apply(planner).stream()).toList();
+            System.out.printf(Locale.ROOT, "  %-6s ~%s: %d trial(s), %d server runs, %d load steps, warm-up %s, measured %s per step"
+                            + " (seed-echo %s, rate-sweep %s), variants %s%n", p.name(), clock(planner.estimatedSeconds(plans)),
+                    p.trials, plans.size(), plans.stream().mapToInt(r -> r.steps().size()).sum(), p.warmup.toMillis() + "ms",
+                    p.measure.toMillis() + "ms", p.seedDuration.toMillis() + "ms", p.sweepStep.toMillis() + "ms", String.join(", ", p.variants));
         }
     }
 
@@ -317,6 +345,11 @@ public class Experiment implements Callable<Integer> {
 
     Duration measure() {
         return durationOption != null ? durationOption : profile.measure;
+    }
+
+    /** At least one keepalive interval, so every connection's keepalive falls inside the measured window. */
+    Duration idleMeasure() {
+        return measure().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : measure();
     }
 
     Duration seedDuration() {
@@ -335,6 +368,13 @@ public class Experiment implements Callable<Integer> {
         return new StepPlan(label, List.of(loadArgs), profile.warmup, measure);
     }
 
+    /** The first step warms the fresh server up; the later ones, against the same warm server, only settle. */
+    private List<StepPlan> warmOnce(List<StepPlan> steps) {
+        List<StepPlan> planned = new ArrayList<>(steps.subList(0, 1));
+        steps.subList(1, steps.size()).forEach(s -> planned.add(new StepPlan(s.label(), s.loadArgs(), profile.settle, s.measure())));
+        return planned;
+    }
+
     /**
      * Every selected variant once per trial, trials outermost: a slow drift of the machine then touches every
      * variant alike instead of all trials of one.
@@ -343,13 +383,13 @@ public class Experiment implements Callable<Integer> {
         Workload workload = workload(workloadName);
         List<RunPlan> plans = new ArrayList<>();
         for (int trial = 1; trial <= trials(); trial++) {
-            for (Variant variant : variants) plans.add(new RunPlan(workload, variant, variant.name(), "", serverArgs, steps, trial));
+            for (Variant variant : variants) plans.add(new RunPlan(workload, variant, variant.name(), "", serverArgs, warmOnce(steps), trial));
         }
         return plans;
     }
 
     /**
-     * Each work spec against every variant, plus Netty with --offload. Offload runs on the first Netty variant
+     * Each work spec of the profile against every variant, plus Netty with --offload. Offload runs on the first Netty variant
      * selected only: the question it answers (event loop or executor) does not depend on the transport.
      */
     List<RunPlan> handlerWorkPlans() {
@@ -358,7 +398,7 @@ public class Experiment implements Callable<Integer> {
         List<RunPlan> plans = new ArrayList<>();
         Variant offloaded = variants.stream().filter(Variant::isNetty).findFirst().orElse(null);
         for (int trial = 1; trial <= trials(); trial++) {
-            for (String work : List.of("cpu:50us", "sleep:5ms")) {
+            for (String work : profile.handlerWork) {
                 for (Variant variant : variants) {
                     plans.add(new RunPlan(workload, variant, variant.name(), work, List.of("--work", work), steps, trial));
                 }
@@ -387,7 +427,10 @@ public class Experiment implements Callable<Integer> {
         text.append(first.steps().stream().map(s -> String.join(" ", s.loadArgs())).collect(Collectors.joining(" | ")));
         StepPlan step = first.steps().get(0);
         text.append("; warm-up ").append(seconds(step.warmup())).append(", measured ").append(seconds(step.measure()));
-        if (first.steps().size() > 1) text.append(" per step");
+        if (first.steps().size() > 1) {
+            text.append(" per step (a fresh server per run; its later steps settle ")
+                    .append(seconds(first.steps().get(1).warmup())).append(" instead of warming up)");
+        }
         text.append("; trials ").append(trials());
         return text.toString();
     }
@@ -409,7 +452,8 @@ public class Experiment implements Callable<Integer> {
         env.cores = Runtime.getRuntime().availableProcessors();
         env.kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
         env.jdk = System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " "
-                + Runtime.version() + " (servers and TcpLoad run on the same JDK through ./jbang)";
+                + Runtime.version() + " (servers and TcpLoad run on the JDK ./jbang picks, started with the java command line it"
+                + " would exec, resolved once per script with `./jbang info tools`)";
         env.nettyVersion = nettyVersion();
         env.openFilesLimit = openFilesLimit();
         env.serverJvmOptions = SERVER_JVM_OPTIONS;
@@ -418,7 +462,7 @@ public class Experiment implements Callable<Integer> {
                 + "up to 1 GiB so RSS shows what each model touches rather than a pre-sized young generation; 1 GiB holds "
                 + "19,000 connections' buffers in any model.";
         env.trials = trials();
-        env.durations = "warm-up " + seconds(profile.warmup) + "; measured: seed-echo " + seconds(seedDuration())
+        env.durations = "warm-up " + seconds(profile.warmup) + " (later steps of the same server: settle " + seconds(profile.settle) + "); measured: seed-echo " + seconds(seedDuration())
                 + ", rate-sweep steps " + seconds(sweepStep()) + ", others " + seconds(measure());
     }
 
@@ -484,7 +528,26 @@ public class Experiment implements Callable<Integer> {
         return fitted;
     }
 
-    /** Compiles every script once up front, so no measured run pays for a compilation and a broken script shows early. */
+    /**
+     * How to start a script's JVM without the launcher: the java command line {@code ./jbang} would exec (its JDK,
+     * the script's //JAVA_OPTIONS, the jar it built and the resolved dependencies), read once from
+     * {@code ./jbang info tools}. Each launcher call costs two extra JVM starts (2–4 s on this machine); a series
+     * starts over a hundred processes. It also pins every run of the series to the same build of each script.
+     */
+    record Launch(String java, List<String> jvmOptions, String classPath, String mainClass) {
+        List<String> command(List<String> extraJvmOptions, List<String> args) {
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(extraJvmOptions); // first, as the launcher places -R options before the script's own
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-classpath", classPath, mainClass));
+            command.addAll(args);
+            return command;
+        }
+    }
+
+    private final Map<String, Launch> launches = new ConcurrentHashMap<>();
+
+    /** Compiles every script once up front and resolves its command line, so no measured run pays for either. */
     private void buildScripts() {
         Set<String> scripts = new LinkedHashSet<>();
         variants.forEach(v -> scripts.add(v.script()));
@@ -494,7 +557,12 @@ public class Experiment implements Callable<Integer> {
             progress("building " + script + " ...");
             if (!Files.exists(ROOT.resolve(script))) throw new Cli.UserError(1, script + " not found in " + ROOT);
             List<String> lines = new ArrayList<>();
-            if (runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))) continue;
+            Launch launch = runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))
+                    ? resolveLaunch(script, lines) : null;
+            if (launch != null) {
+                launches.put(script, launch);
+                continue;
+            }
             String why = script + " does not build: " + String.join(" / ", lastLines(lines, 5));
             if (!script.equals("analyze-jfr.java")) throw new Cli.UserError(1, why);
             analyzerBroken = true; // the measurements stand without it; the report says why its JFR sections are missing
@@ -502,17 +570,40 @@ public class Experiment implements Callable<Integer> {
         }
     }
 
+    /** The launcher's own description of the script; null (with the reason in {@code lines}) when its jar is not there. */
+    private Launch resolveLaunch(String script, List<String> lines) {
+        List<String> info = new ArrayList<>();
+        if (!runCollecting(List.of(ROOT.resolve("jbang").toString(), "info", "tools", script), info, Duration.ofMinutes(2))) {
+            lines.addAll(info);
+            return null;
+        }
+        String json = info.stream().filter(l -> !l.startsWith("[jbang]")).collect(Collectors.joining("\n"));
+        JsonObject tools = JsonParser.parseString(json).getAsJsonObject();
+        String jar = tools.get("applicationJar").getAsString();
+        if (!Files.exists(Path.of(jar))) { // the script changed between the build and this call
+            lines.add("its jar " + jar + " is missing (edited during the build?)");
+            return null;
+        }
+        List<String> classPath = new ArrayList<>(List.of(jar));
+        tools.getAsJsonArray("resolvedDependencies").forEach(d -> classPath.add(d.getAsString()));
+        List<String> options = new ArrayList<>();
+        if (tools.has("runtimeOptions")) tools.getAsJsonArray("runtimeOptions").forEach(o -> options.add(o.getAsString()));
+        return new Launch(Path.of(tools.get("availableJdkPath").getAsString(), "bin", "java").toString(), options,
+                String.join(java.io.File.pathSeparator, classPath), tools.get("mainClass").getAsString());
+    }
+
     // ---- the series --------------------------------------------------------------------------------------------
 
     private final long startNanos = System.nanoTime();
 
     private void runAll(List<RunPlan> plans) throws Exception {
-        double planned = plans.stream().mapToDouble(RunPlan::plannedSeconds).sum();
+        long seriesStart = System.nanoTime();
+        double planned = estimatedSeconds(plans);
         double done = 0;
         for (int i = 0; i < plans.size() && !interrupted; i++) {
             RunPlan plan = plans.get(i);
-            double elapsed = (System.nanoTime() - startNanos) / 1e9;
-            double eta = done == 0 ? planned : (planned - done) * elapsed / done;
+            double elapsed = (System.nanoTime() - seriesStart) / 1e9;
+            double eta = done == 0 ? planned : (planned - done) * elapsed / done; // the plan, at the pace measured so far
             progress(String.format(Locale.ROOT, "step %d of %d · %s · %s%s%s · elapsed %s · ETA %s", i + 1, plans.size(),
                     plan.workload().name(), plan.label(), plan.setting().isEmpty() ? "" : " · " + plan.setting(),
                     trials() > 1 ? " · trial " + plan.trial() : "", clock(elapsed), clock(eta)));
@@ -529,9 +620,21 @@ public class Experiment implements Callable<Integer> {
             if (lastOfWorkload && !interrupted) {
                 progress("analysing the JFR recordings of " + plan.workload().name() + " ...");
                 analyseRecordings(section);
+                done += analysisSeconds(plans, plan.workload());
                 writeReport();
             }
         }
+    }
+
+    /** The plan's wall time: its runs, and one analysis per workload (see {@link #RUN_OVERHEAD_SECONDS}). */
+    double estimatedSeconds(List<RunPlan> plans) {
+        return plans.stream().mapToDouble(RunPlan::plannedSeconds).sum()
+                + plans.stream().map(RunPlan::workload).distinct().mapToDouble(w -> analysisSeconds(plans, w)).sum();
+    }
+
+    private double analysisSeconds(List<RunPlan> plans, Workload workload) {
+        long recordings = plans.stream().filter(p -> p.workload() == workload && p.trial() == 1).count();
+        return ANALYSIS_SECONDS + PER_RECORDING_SECONDS * recordings * (flameGraphs(workload.name()) ? 2 : 1);
     }
 
     private ReportModel.Workload section(String name) {
@@ -575,13 +678,11 @@ public class Experiment implements Callable<Integer> {
         Path jfr = dir.resolve(fileBase + ".jfr");
         run.jfrFile = out.relativize(jfr).toString();
 
+        List<String> serverArgs = new ArrayList<>(List.of("--port", "0", "--jfr", jfr.toAbsolutePath().toString()));
+        serverArgs.addAll(plan.variant().args());
+        serverArgs.addAll(plan.serverArgs());
         List<String> command = new ArrayList<>(serverPin);
-        command.add(ROOT.resolve("jbang").toString());
-        SERVER_JVM_OPTIONS.forEach(option -> command.add("-R" + option));
-        command.add(plan.variant().script());
-        command.addAll(List.of("--port", "0", "--jfr", jfr.toAbsolutePath().toString()));
-        command.addAll(plan.variant().args());
-        command.addAll(plan.serverArgs());
+        command.addAll(launches.get(plan.variant().script()).command(SERVER_JVM_OPTIONS, serverArgs));
         Child server = new Child(command);
         try {
             Matcher ready = server.awaitLine(READY, Duration.ofSeconds(90));
@@ -637,14 +738,15 @@ public class Experiment implements Callable<Integer> {
     private ReportModel.Step runStep(StepPlan plan, String host, Path json, ProcSampler sampler) throws Exception {
         ReportModel.Step step = new ReportModel.Step();
         step.label = plan.label();
-        List<String> command = new ArrayList<>(loadPin);
-        command.addAll(List.of(ROOT.resolve("jbang").toString(), "TcpLoad.java", "--host", host));
-        command.addAll(plan.loadArgs());
-        command.addAll(List.of("--duration", millis(plan.measure()), "--warmup", millis(plan.warmup()),
+        List<String> loadArgs = new ArrayList<>(List.of("--host", host));
+        loadArgs.addAll(plan.loadArgs());
+        loadArgs.addAll(List.of("--duration", millis(plan.measure()), "--warmup", millis(plan.warmup()),
                 "--json", json.toAbsolutePath().toString(), "--quiet"));
-        step.command = command.subList(loadPin.size(), command.size()).stream()
-                .map(a -> a.startsWith(ROOT.toString()) ? ROOT.relativize(Path.of(a)).toString() : a)
-                .map(a -> a.equals("jbang") ? "./jbang" : a).toList();
+        List<String> command = new ArrayList<>(loadPin);
+        command.addAll(launches.get("TcpLoad.java").command(List.of(), loadArgs));
+        // reported as the launcher command it is equivalent to, which a reader can paste
+        step.command = new ArrayList<>(List.of("./jbang", "TcpLoad.java"));
+        loadArgs.stream().map(a -> a.startsWith(ROOT.toString()) ? ROOT.relativize(Path.of(a)).toString() : a).forEach(step.command::add);
         step.measuredSeconds = plan.measure().toNanos() / 1e9;
         Child load = new Child(command);
         ProcSampler.Sample from = null, to = null;
@@ -695,7 +797,7 @@ public class Experiment implements Callable<Integer> {
     static boolean withinSlo(ReportModel.Step step) {
         if (step.load == null || step.exitCode != 0) return false;
         JsonObject summary = step.load.getAsJsonObject("summary");
-        return summary.get("failures").getAsLong() == 0
+        return summary.get("failures").getAsLong() == 0 && summary.get("received").getAsLong() > 0 // nothing echoed sustains nothing
                 && summary.getAsJsonObject("latencyUs").get("p99").getAsDouble() <= SWEEP_SLO_P99.toNanos() / 1e3;
     }
 
@@ -717,55 +819,52 @@ public class Experiment implements Callable<Integer> {
 
     // ---- JFR analysis after each workload ---------------------------------------------------------------------------
 
-    /** Workloads whose flame graphs are drawn in every profile: where the server is busy, so its CPU samples say something. */
+    /** Workloads where the server is busy, so its CPU samples say something: quick draws flame graphs for these. */
     private static final Set<String> CPU_BOUND = Set.of("throughput", "handler-work");
 
     /**
-     * One analyze-jfr call for the side-by-side markdown of the first trial's recordings, and one flame graph per
-     * such recording; two at a time, while nothing is measured.
+     * One analyze-jfr call per workload, while nothing is measured: the side-by-side markdown of the first trial's
+     * recordings and, where they say something, a flame graph of each (written by the same JVM).
      */
     private void analyseRecordings(ReportModel.Workload section) throws Exception {
         List<ReportModel.Run> recorded = section.runs.stream()
                 .filter(r -> r.jfrFile != null && Files.exists(out.resolve(r.jfrFile))).toList();
         if (recorded.isEmpty() || analyzerBroken) return;
         List<ReportModel.Run> firstTrial = recorded.stream().filter(r -> r.trial == 1).toList();
-        boolean flameGraphs = profile.flameGraphsEverywhere || CPU_BOUND.contains(section.name);
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            Future<List<String>> markdown = pool.submit(() -> analyze(List.of("--format", "markdown"), firstTrial));
-            Map<String, Future<List<String>>> flames = new LinkedHashMap<>();
-            for (ReportModel.Run run : flameGraphs ? firstTrial : List.<ReportModel.Run>of()) {
-                String html = run.jfrFile.replaceAll("\\.jfr$", "-flame.html");
-                flames.put(run.label + (run.setting.isEmpty() ? "" : " · " + run.setting) + "=" + html, pool.submit(() ->
-                        analyze(List.of("--flamegraph", out.resolve(html).toAbsolutePath().toString()), List.of(run))));
+        boolean flameGraphs = flameGraphs(section.name);
+        List<String> options = new ArrayList<>(List.of("--format", "markdown"));
+        if (flameGraphs) options.addAll(List.of("--flamegraph-dir", out.resolve(section.name).toAbsolutePath().toString()));
+        List<String> said = analyze(options, firstTrial);
+        // analyze-jfr's own remarks (one per flame graph, warnings) share the merged output: they are not table rows
+        section.jfrMarkdown = said.stream().filter(l -> !l.startsWith("analyze-jfr:")).collect(Collectors.joining("\n"));
+        said.stream().filter(l -> l.startsWith("analyze-jfr: warning:")).forEach(section.notes::add);
+        for (ReportModel.Run run : flameGraphs ? firstTrial : List.<ReportModel.Run>of()) {
+            String label = run.label + (run.setting.isEmpty() ? "" : " · " + run.setting);
+            String html = run.jfrFile.replaceAll("\\.jfr$", "-flame.html");
+            if (Files.exists(out.resolve(html)) && Files.size(out.resolve(html)) > 0) {
+                section.flamegraphs.put(label, html);
+            } else {
+                section.notes.add("No flame graph for " + label + ": " + String.join(" / ", lastLines(said, 2)));
             }
-            section.jfrMarkdown = String.join("\n", markdown.get());
-            for (var flame : flames.entrySet()) {
-                List<String> said = flame.getValue().get();
-                String[] labelAndFile = flame.getKey().split("=", 2);
-                Path html = out.resolve(labelAndFile[1]);
-                if (Files.exists(html) && Files.size(html) > 0) {
-                    section.flamegraphs.put(labelAndFile[0], labelAndFile[1]);
-                } else {
-                    section.notes.add("No flame graph for " + labelAndFile[0] + ": " + String.join(" / ", lastLines(said, 2)));
-                }
-            }
-        } catch (IOException | java.util.concurrent.ExecutionException e) {
-            section.notes.add("JFR analysis failed: " + e.getMessage());
-        } finally {
-            pool.shutdownNow();
         }
         if (!keepJfr) {
             for (ReportModel.Run run : recorded) Files.deleteIfExists(out.resolve(run.jfrFile));
         }
     }
 
-    private List<String> analyze(List<String> options, List<ReportModel.Run> runs) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ROOT.resolve("jbang").toString(), "analyze-jfr.java"));
-        command.addAll(options);
-        runs.forEach(r -> command.add(out.resolve(r.jfrFile).toAbsolutePath().toString()));
+    private boolean flameGraphs(String workload) {
+        return switch (profile.flameGraphs) {
+            case none -> false;
+            case cpuBound -> CPU_BOUND.contains(workload);
+            case all -> true;
+        };
+    }
+
+    private List<String> analyze(List<String> options, List<ReportModel.Run> runs) {
+        List<String> args = new ArrayList<>(options);
+        runs.forEach(r -> args.add(out.resolve(r.jfrFile).toAbsolutePath().toString()));
         List<String> lines = new ArrayList<>();
-        if (!runCollecting(command, lines, Duration.ofMinutes(5))) {
+        if (!runCollecting(launches.get("analyze-jfr.java").command(List.of(), args), lines, Duration.ofMinutes(5))) {
             return List.of("_analyze-jfr failed: " + String.join(" / ", lastLines(lines, 3)) + "_");
         }
         return lines;

@@ -70,8 +70,13 @@ final class ChartWriter {
         XYChart chart = chart(title, xTitle, yTitle);
         chart.getStyler().setYAxisLogarithmic(logY);
         for (var entry : series.entrySet()) {
-            double[] x = entry.getValue()[0], y = entry.getValue()[1];
-            if (x.length == 0) continue;
+            List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+            for (int i = 0; i < entry.getValue()[0].length; i++) {
+                if (logY && entry.getValue()[1][i] <= 0) continue; // a step that echoed nothing has no place on a log axis
+                x.add(entry.getValue()[0][i]);
+                y.add(entry.getValue()[1][i]);
+            }
+            if (x.isEmpty()) continue;
             XYSeries line = chart.addSeries(entry.getKey(), x, y);
             line.setMarker(SeriesMarkers.CIRCLE);
         }
