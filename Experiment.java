@@ -557,8 +557,10 @@ public class Experiment implements Callable<Integer> {
             progress("building " + script + " ...");
             if (!Files.exists(ROOT.resolve(script))) throw new Cli.UserError(1, script + " not found in " + ROOT);
             List<String> lines = new ArrayList<>();
-            Launch launch = runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))
-                    ? resolveLaunch(script, lines) : null;
+            Launch launch = resolveLaunch(script, lines); // null until the script is built
+            if (launch == null && runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))) {
+                launch = resolveLaunch(script, lines);
+            }
             if (launch != null) {
                 launches.put(script, launch);
                 continue;
@@ -570,7 +572,7 @@ public class Experiment implements Callable<Integer> {
         }
     }
 
-    /** The launcher's own description of the script; null (with the reason in {@code lines}) when its jar is not there. */
+    /** The launcher's own description of the script; null (with the reason in {@code lines}) when its jar is not built yet. */
     private Launch resolveLaunch(String script, List<String> lines) {
         List<String> info = new ArrayList<>();
         if (!runCollecting(List.of(ROOT.resolve("jbang").toString(), "info", "tools", script), info, Duration.ofMinutes(2))) {
@@ -580,8 +582,8 @@ public class Experiment implements Callable<Integer> {
         String json = info.stream().filter(l -> !l.startsWith("[jbang]")).collect(Collectors.joining("\n"));
         JsonObject tools = JsonParser.parseString(json).getAsJsonObject();
         String jar = tools.get("applicationJar").getAsString();
-        if (!Files.exists(Path.of(jar))) { // the script changed between the build and this call
-            lines.add("its jar " + jar + " is missing (edited during the build?)");
+        if (!Files.exists(Path.of(jar))) {
+            lines.add("its jar " + jar + " is not built");
             return null;
         }
         List<String> classPath = new ArrayList<>(List.of(jar));
