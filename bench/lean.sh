@@ -63,7 +63,10 @@ start_server() { # variant policy
   SERVER_PID=$!
   PORT=""
   await_line "$WORK/server.log" '^READY' "$SERVER_PID" && PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
-  [[ -n "$PORT" ]] || { echo "$1 never got ready:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+  if [[ -z "$PORT" ]]; then
+    local status=0; wait "$SERVER_PID" || status=$?
+    echo "$1 never got ready (exit status $status):" >&2; cat "$WORK/server.log" >&2; exit 1
+  fi
   sleep 1 # let the JVM finish starting up before its idle RSS is read
 }
 
