@@ -572,6 +572,27 @@ public class Experiment implements Callable<Integer> {
         }
     }
 
+    private Path jarCopies;
+
+    /**
+     * A copy of the script's jar that lives as long as this series: the launcher's cache entry can be rebuilt (and is
+     * briefly missing) when someone runs an edited script meanwhile, and the series must use one build throughout.
+     */
+    private Path privateCopy(Path jar, String script) {
+        try {
+            if (jarCopies == null) {
+                jarCopies = Files.createTempDirectory("experiment-jars");
+                jarCopies.toFile().deleteOnExit();
+            }
+            Path copy = jarCopies.resolve(script.replaceAll("\\.java$", "") + ".jar");
+            Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            copy.toFile().deleteOnExit();
+            return copy;
+        } catch (IOException e) {
+            throw new Cli.UserError(1, "cannot copy " + jar + ": " + e.getMessage());
+        }
+    }
+
     /** The launcher's own description of the script; null (with the reason in {@code lines}) when its jar is not built yet. */
     private Launch resolveLaunch(String script, List<String> lines) {
         List<String> info = new ArrayList<>();
@@ -586,7 +607,7 @@ public class Experiment implements Callable<Integer> {
             lines.add("its jar " + jar + " is not built");
             return null;
         }
-        List<String> classPath = new ArrayList<>(List.of(jar));
+        List<String> classPath = new ArrayList<>(List.of(privateCopy(Path.of(jar), script).toString()));
         tools.getAsJsonArray("resolvedDependencies").forEach(d -> classPath.add(d.getAsString()));
         List<String> options = new ArrayList<>();
         if (tools.has("runtimeOptions")) tools.getAsJsonArray("runtimeOptions").forEach(o -> options.add(o.getAsString()));
