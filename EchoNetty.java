@@ -108,11 +108,7 @@ public class EchoNetty implements Callable<Integer> {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
-                    protected void initChannel(SocketChannel channel) {
-                        if (!runtime.admit()) {
-                            channel.close();
-                            return;
-                        }
+                    protected void initChannel(SocketChannel channel) { // admitted by AcceptFailures.channelRead
                         connections.add(channel);
                         channel.closeFuture().addListener(closed -> runtime.release());
                         if (options.idleTimeout != null) {
@@ -258,13 +254,24 @@ public class EchoNetty implements Callable<Integer> {
 
     /**
      * Failed accepts (EMFILE "Too many open files" ...) on the listening channel: pause accepting briefly and log at
-     * most once a second, instead of Netty's default of a 1 s pause and a warning per failure.
+     * most once a second, instead of Netty's default of a 1 s pause and a warning per failure. Also --max-connections:
+     * an extra connection is closed here, on the accepting thread as the blocking servers do, not later on its event
+     * loop, where a flood would have accepted many more (and run out of open files) before the first were closed.
      */
     static final class AcceptFailures extends ChannelInboundHandlerAdapter {
         private final ServerRuntime runtime;
 
         AcceptFailures(ServerRuntime runtime) {
             this.runtime = runtime;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object child) {
+            if (runtime.admit()) {
+                ctx.fireChannelRead(child); // on to Netty's acceptor, which registers it with an event loop
+            } else {
+                ((Channel) child).unsafe().closeForcibly();
+            }
         }
 
         @Override
