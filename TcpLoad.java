@@ -546,7 +546,13 @@ public class TcpLoad implements Callable<Integer> {
             }
             if (wrote) channel.flush();
             if (outstanding == 0) {
-                if (sending(now)) wakeAt(schedule.due()); else finish();
+                if (sending(now)) {
+                    wakeAt(schedule.due());
+                } else if (now < endAt) {
+                    wakeAt(endAt); // the connection stays open to the end, even when its next message would come after it
+                } else {
+                    finish();
+                }
                 return;
             }
             long next = late < outstanding ? sentAt[slot(late)] + timeoutNanos : endAt;
