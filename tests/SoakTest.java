@@ -68,6 +68,7 @@ class SoakTest {
                     });
                 }
                 assertTrue(connected.await(60, TimeUnit.SECONDS), "connected " + (CONNECTIONS - connected.getCount()));
+                HostileClientTest.awaitAtLeast(process::openSockets, baselineSockets + CONNECTIONS, "the server to accept all");
                 Thread.sleep(1000); // every connection has echoed: the server holds all it will hold
                 startFiles = process.openFiles();
                 startThreads = process.threads();
