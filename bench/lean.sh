@@ -6,19 +6,20 @@
 #   b. streaming: 100 users, closed loop, 64 KiB and 16 KiB messages: msg/s and MB/s;
 #   c. ping-pong: 100 users, 16-byte messages, one in flight, no pause: msg/s, server CPU and TcpLoad CPU per 1,000
 #      messages (TcpLoad is called the bottleneck when its own CPU nears its core);
-#   d. how long TcpLoad took to open the 19,000 connections (target <= 2 s).
+#   d. how long TcpLoad took to open the 19,000 connections (target <= 2 s);
+#   e. backpressure: a client that sends 256 MiB and never reads leaves the server's RSS bounded.
 # Every result line ends with the 1-minute load average: the machine is shared, rerun a figure taken under high load.
 #
 # Usage: bench/lean.sh
 #   VARIANTS="platform platform-256k virtual netty-nio netty-epoll netty-io_uring"   which servers (default: all)
-#   POLICIES="adaptive fixed"   buffer policies          WORKLOADS="idle stream64 stream16 pingpong"   which figures
+#   POLICIES="adaptive fixed"   buffer policies          WORKLOADS="idle stream64 stream16 pingpong flood"
 #   DURATION=8 WARMUP=2         seconds per throughput figure
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VARIANTS="${VARIANTS:-platform platform-256k virtual netty-nio netty-epoll netty-io_uring}"
 POLICIES="${POLICIES:-adaptive fixed}"
-WORKLOADS="${WORKLOADS:-idle stream64 stream16 pingpong}"
+WORKLOADS="${WORKLOADS:-idle stream64 stream16 pingpong flood}"
 DURATION="${DURATION:-8}"
 WARMUP="${WARMUP:-2}"
 IDLE_CONNECTIONS=19000
@@ -48,8 +49,9 @@ server_command() { # variant -> script and flags
   esac
 }
 
-await_line() { # file pattern pid: succeeds once a line of the file matches, fails when the process ends first
-  until grep -q "$2" "$1" 2>/dev/null; do
+await_line() { # file pattern pid: succeeds once a whole line of the file matches, fails when the process ends first
+  # (a line counts once the file ends with its newline: a READY line caught half-written has no port yet)
+  until grep -q "$2" "$1" 2>/dev/null && [[ -z "$(tail -c1 "$1")" ]]; do
     kill -0 "$3" 2>/dev/null || return 1
     sleep 0.05
   done
@@ -161,6 +163,25 @@ ping_pong() { # variant policy
 
 echo "lean.sh: servers on cpu 0, TcpLoad on cpu 1; server JVM options: $JVM_OPTIONS; ${WARMUP}s warm-up + ${DURATION}s per throughput figure"
 echo "machine: $(nproc) cores, $(uptime)"
+flood() { # variant policy: a client sends 256 MiB and never reads; the server must stop reading, not buffer it all
+  local before; before="$(rss_kib)"
+  local sent; sent="$(taskset -c 1 python3 - "$PORT" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)  # a send blocked this long means the server has stopped reading: backpressure reached the client
+chunk, sent = b"x" * 65536, 0
+try:
+    while sent < 256 << 20:
+        sent += s.send(chunk)
+except socket.timeout:
+    pass
+print(sent)
+EOF
+)"
+  printf '%-15s %-8s never-reading client: accepted %6.1f MiB of 256 MiB, then stalled; server RSS +%5.1f MiB  [%s]\n' \
+      "$1" "$2" "$(bc -l <<<"$sent / 1048576")" "$(bc -l <<<"($(rss_kib) - $before) / 1024")" "$(load_average)"
+}
+
 for variant in $VARIANTS; do
   for policy in $POLICIES; do
     start_server "$variant" "$policy"
@@ -170,6 +191,7 @@ for variant in $VARIANTS; do
         stream64) [[ "$variant" == platform-256k ]] || streaming "$variant" "$policy" 65536 ;;
         stream16) [[ "$variant" == platform-256k ]] || streaming "$variant" "$policy" 16384 ;;
         pingpong) [[ "$variant" == platform-256k ]] || ping_pong "$variant" "$policy" ;;
+        flood) flood "$variant" "$policy" ;;
         *) echo "lean.sh: unknown workload '$workload' in WORKLOADS" >&2; exit 2 ;;
       esac
     done
