@@ -34,7 +34,13 @@ HZ="$(getconf CLK_TCK)"
 PAGE_KIB=$(($(getconf PAGESIZE) / 1024))
 
 stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    # a server that has not exited 5 s after SIGTERM is reported and killed, so one stuck stop cannot hang the run
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then echo "lean.sh: server $SERVER_PID ignored SIGTERM for 5 s: killed" >&2; kill -9 "$SERVER_PID"; fi
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
   SERVER_PID=""
 }
 trap 'stop_server; rm -rf "$WORK"' EXIT
@@ -66,8 +72,7 @@ start_server() { # variant policy
   PORT=""
   await_line "$WORK/server.log" '^READY' "$SERVER_PID" && PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
   if [[ -z "$PORT" ]]; then
-    local status=0; wait "$SERVER_PID" || status=$?
-    echo "$1 never got ready (exit status $status):" >&2; cat "$WORK/server.log" >&2; exit 1
+    echo "$1 never got ready:" >&2; cat "$WORK/server.log" >&2; exit 1 # the EXIT trap stops it if still alive
   fi
   sleep 1 # let the JVM finish starting up before its idle RSS is read
 }
