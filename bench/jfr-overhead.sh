@@ -5,6 +5,7 @@
 # Usage: bench/jfr-overhead.sh   (SERVER=EchoVirtualThreads.java, DURATION=10s, ROUNDS=2 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 SERVER="${SERVER:-EchoVirtualThreads.java}"
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-2}"
@@ -15,17 +16,12 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 run() {
   local label="$1"; shift
   taskset -c 0 ./jbang "$SERVER" --port 0 "$@" >"$WORK/server.log" 2>&1 &
-  local server=$!
-  until grep -q '^READY.*pid=' "$WORK/server.log"; do
-    kill -0 "$server" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  local port; port="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
-  local pid; pid="$(sed -n 's/^READY .* pid=\([0-9]*\).*/\1/p' "$WORK/server.log")"
-  local ticks_before; ticks_before="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
-  taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$port" --users 100 --size 64 --interval 0 --warmup 3s \
+  local server=$! # the launcher execs the JVM, so this is the server's own pid
+  await_ready "$WORK/server.log" "$server"
+  local ticks_before; ticks_before="$(cpu_ticks "$server")"
+  taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --users 100 --size 64 --interval 0 --warmup 3s \
       --duration "$DURATION" --quiet --json "$WORK/load.json" >/dev/null || true
-  local ticks_after; ticks_after="$(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+  local ticks_after; ticks_after="$(cpu_ticks "$server")"
   kill -TERM "$server"; wait "$server" || true
   # server CPU per echo over the whole TcpLoad run (warm-up included: both sides of the pair are measured alike)
   python3 - "$WORK/load.json" "$label" "$((ticks_after - ticks_before))" "$(getconf CLK_TCK)" <<'PY'

@@ -16,6 +16,7 @@
 #   DURATION=8 WARMUP=2         seconds per throughput figure
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 VARIANTS="${VARIANTS:-platform platform-256k virtual netty-nio netty-epoll netty-io_uring}"
 POLICIES="${POLICIES:-adaptive fixed}"
@@ -55,30 +56,17 @@ server_command() { # variant -> script and flags
   esac
 }
 
-await_line() { # file pattern pid: succeeds once a whole line of the file matches, fails when the process ends first
-  # (a line counts once the file ends with its newline: a READY line caught half-written has no port yet)
-  until grep -q "$2" "$1" 2>/dev/null && [[ -z "$(tail -c1 "$1")" ]]; do
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.05
-  done
-}
-
 start_server() { # variant policy
   local options=()
   for option in $JVM_OPTIONS; do options+=("-R$option"); done
   # shellcheck disable=SC2046 # the server command is a list of words
   taskset -c 0 ./jbang "${options[@]}" $(server_command "$1") --port 0 --buffer-policy "$2" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  PORT=""
-  await_line "$WORK/server.log" '^READY' "$SERVER_PID" && PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
-  if [[ -z "$PORT" ]]; then
-    echo "$1 never got ready:" >&2; cat "$WORK/server.log" >&2; exit 1 # the EXIT trap stops it if still alive
-  fi
+  await_ready "$WORK/server.log" "$SERVER_PID"
   sleep 1 # let the JVM finish starting up before its idle RSS is read
 }
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 machine_busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 open_sockets() { { find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null || true; } | wc -l; }
 load_average() { echo "load $(cut -d' ' -f1 /proc/loadavg)"; }

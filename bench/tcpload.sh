@@ -10,6 +10,7 @@
 # The machine's load average is printed with each figure: other processes on either core move all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 SERVER="${SERVER:-EchoNetty.java}"
 SERVER_ARGS="${SERVER_ARGS:---transport epoll --threads 1}"
@@ -28,17 +29,7 @@ start_server() {
   # shellcheck disable=SC2086 # SERVER_ARGS is a list of flags
   taskset -c 0 ./jbang "$SERVER" --port 0 $SERVER_ARGS >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 600); do
-    grep -q '^READY' "$WORK/server.log" && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  PORT="$(sed -n 's/^READY [^ ]* [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/server.log")"
-  [[ -n "$PORT" ]] || { echo "server never printed READY" >&2; cat "$WORK/server.log" >&2; exit 1; }
-}
-
-cpu_ticks() { # user + system clock ticks of process $1 so far
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
+  await_ready "$WORK/server.log" "$SERVER_PID"
 }
 
 # load NAME ARGS...: runs TcpLoad pinned to cpu 1, keeps its JSON, and measures the server's CPU meanwhile.
