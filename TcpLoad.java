@@ -658,14 +658,22 @@ public class TcpLoad implements Callable<Integer> {
             if (ctx.channel() != channel) return; // a connection this user closed itself
             channel = null;
             stats.disconnected();
-            failOutstanding(LoadReport.Kind.CLOSED);
-            step();
+            connectionLost(LoadReport.Kind.CLOSED);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (ctx.channel() != channel) return;
-            failOutstanding(kindOf(cause));
+            connectionLost(kindOf(cause));
+        }
+
+        /** Every message in flight failed; with none in flight (a paced user between sends) the loss itself is one. */
+        private void connectionLost(LoadReport.Kind kind) {
+            if (outstanding == late) {
+                long now = System.nanoTime();
+                stats.fail(kind, now >= measuredFrom && now < endAt);
+            }
+            failOutstanding(kind);
             step();
         }
 
