@@ -36,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -494,6 +495,8 @@ public class TcpLoad implements Callable<Integer> {
         final EventLoop loop;
         private final Schedule schedule;
         private final ByteBuf payload;
+        /** This user's own NIO view of the payload (its position and limit are this user's), to compare echoes with. */
+        private final ByteBuffer expected;
         private final ConnectGate gate;
         private final CountDownLatch finished;
         private final long[] dueAt = new long[inflight];
@@ -518,6 +521,7 @@ public class TcpLoad implements Callable<Integer> {
             this.loop = loop;
             this.schedule = schedule;
             this.payload = payload;
+            this.expected = payload.nioBuffer();
             this.gate = gate;
             this.finished = finished;
         }
@@ -622,7 +626,7 @@ public class TcpLoad implements Callable<Integer> {
                 while (bytes.isReadable() && outstanding > 0) {
                     int length = Math.min(bytes.readableBytes(), payloadSize - filled);
                     if (late == 0 && !echoDiffers) {
-                        echoDiffers = !ByteBufUtil.equals(bytes, bytes.readerIndex(), payload, filled, length);
+                        echoDiffers = !equalsPayload(bytes, length);
                     }
                     bytes.skipBytes(length);
                     filled += length;
@@ -632,6 +636,17 @@ public class TcpLoad implements Callable<Integer> {
                 bytes.release();
             }
             step();
+        }
+
+        /**
+         * Whether the next {@code length} received bytes equal the payload's at {@code filled}. ByteBuffer.mismatch
+         * compares eight bytes at a time; Netty's ByteBufUtil.equals, with its per-read bounds and reference checks
+         * not optimised away by the C1-only JIT, took 90% of TcpLoad's CPU on 64 KiB echoes (92 MB/s at 100% CPU).
+         */
+        private boolean equalsPayload(ByteBuf received, int length) {
+            if (received.nioBufferCount() != 1) return ByteBufUtil.equals(received, received.readerIndex(), payload, filled, length);
+            expected.clear().position(filled).limit(filled + length);
+            return received.internalNioBuffer(received.readerIndex(), length).mismatch(expected) < 0;
         }
 
         private void complete(long arrived) {
