@@ -80,9 +80,11 @@ import picocli.CommandLine.Parameters;
  * 7.1 µs of CPU per message against 17.8 µs (14.8 µs calmer). Pinned to one core, one event loop cost 14-24 µs per
  * message at 10,000 msg/s and two cost 36 µs (more wake-ups, no parallelism), hence --threads 1 by default; give
  * more when TcpLoad has more cores to itself. Netty's large code path made the JIT compiler compete with the
- * 19,000 connects for the single core (2.5-4 s to open them all with C2, 1.6 s C1-only), so the JVM runs C1 only:
- * the hot path is mostly system calls, and the per-message cost with C1 (7.1-9.3 µs closed loop) stayed within this
- * machine's noise of C2's (7.6 µs). To measure the old engine again: its TcpLoad.java and common/ from c758d3c in a
+ * 19,000 connects for the single core (2.5-4 s to open them all with C2, 1.6 s C1-only; on a quiet machine later,
+ * more than 3 s against 2.1-2.5 s), so the JVM runs C1 only. The price, measured on that quiet machine: 100 users x
+ * 16 B closed loop cost 9.2-10.5 µs per echo with C1 against 7.1-7.9 µs with C2, mostly because Netty's bounds-checked
+ * byte comparison stayed unoptimised; comparing with ByteBuffer.mismatch instead brought C1 to 7.7 µs (and 64 KiB
+ * echoes from 92 to 1,581 MB/s). The rest is system calls: 60-70% of the CPU. To measure the old engine again: its TcpLoad.java and common/ from c758d3c in a
  * folder, and {@code TCPLOAD=<folder>/TcpLoad.java bench/tcpload.sh}.
  */
 @Command(name = "TcpLoad", mixinStandardHelpOptions = true, version = "TcpLoad 1", subcommands = TcpLoad.Merge.class,

@@ -74,10 +74,10 @@ figure() { jq -r "$2" "$WORK/$1.json"; }
 
 # Resident thread stacks: the anonymous mappings sharing one size that occur once per connection thread (the JVM
 # maps each thread's stack as one such mapping plus guard pages). Prints "count size-KiB resident-KiB" of the most
-# frequent mapping size.
+# frequent size among mappings with resident pages (the guard pages, one per thread too, have none).
 stack_mappings() {
   awk '/^[0-9a-f]+-[0-9a-f]+ / { anon = ($6 == ""); next }
-       anon && /^Size:/ { size = $2 } anon && /^Rss:/ { count[size]++; rss[size] += $2 }
+       anon && /^Size:/ { size = $2 } anon && /^Rss:/ && $2 > 0 { count[size]++; rss[size] += $2 }
        END { for (s in count) if (count[s] > best) { best = count[s]; bs = s } print best, bs, rss[bs] }' \
       "/proc/$SERVER_PID/smaps"
 }
@@ -156,7 +156,20 @@ ping_pong() { # variant policy
 
 echo "lean.sh: servers on cpu 0, TcpLoad on cpu 1; server JVM options: $JVM_OPTIONS; ${WARMUP}s warm-up + ${DURATION}s per throughput figure"
 echo "machine: $(nproc) cores, $(uptime)"
+# Waits (up to 10 s) until the server holds no connection and its thread count is steady: after the idle workload a
+# platform server is still ending 19,000 threads, and an RSS baseline taken meanwhile would be meaningless.
+settle() {
+  local threads previous=-1
+  for _ in $(seq 100); do
+    threads="$(awk '/^Threads:/ { print $2 }' "/proc/$SERVER_PID/status")"
+    (( $(open_sockets) <= 1 && threads == previous )) && return
+    previous="$threads"
+    sleep 0.1
+  done
+}
+
 flood() { # variant policy: a client sends 256 MiB and never reads; the server must stop reading, not buffer it all
+  settle
   local before; before="$(rss_kib)"
   local sent; sent="$(taskset -c 1 python3 - "$PORT" <<'EOF'
 import socket, sys
