@@ -455,6 +455,7 @@ public class Experiment implements Callable<Integer> {
                 + Runtime.version() + " (servers and TcpLoad run on the JDK ./jbang picks, started with the java command line it"
                 + " would exec, resolved once per script with `./jbang info tools`)";
         env.nettyVersion = nettyVersion();
+        env.commit = kitCommit();
         env.openFilesLimit = openFilesLimit();
         env.serverJvmOptions = SERVER_JVM_OPTIONS;
         env.serverJvmOptionsWhy = "Identical for every server. Serial GC because each server is pinned to one core, where "
@@ -464,6 +465,24 @@ public class Experiment implements Callable<Integer> {
         env.trials = trials();
         env.durations = "warm-up " + seconds(profile.warmup) + " (later steps of the same server: settle " + seconds(profile.settle) + "); measured: seed-echo " + seconds(seedDuration())
                 + ", rate-sweep steps " + seconds(sweepStep()) + ", others " + seconds(measure());
+    }
+
+    /** The kit's git commit, so a report names the code it measured; "unknown" outside a git clone. */
+    private static String kitCommit() {
+        List<String> head = new ArrayList<>(), changes = new ArrayList<>();
+        if (!runLines(List.of("git", "rev-parse", "--short", "HEAD"), head) || head.isEmpty()) return "unknown (not a git clone)";
+        runLines(List.of("git", "status", "--porcelain", "--untracked-files=no", "--", "*.java", "common", "echo.jfc"), changes);
+        return head.get(0) + (changes.isEmpty() ? "" : " with uncommitted changes to " + changes.size() + " file(s)");
+    }
+
+    private static boolean runLines(List<String> command, List<String> lines) {
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().forEach(lines::add);
+            return process.waitFor() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 
     private static String nettyVersion() {
@@ -505,7 +524,7 @@ public class Experiment implements Callable<Integer> {
             loadCpus = cores == 2 ? "1" : "1-" + (cores - 1);
         }
         for (String[] cpus : new String[][] {{"--server-cpus", serverCpus}, {"--load-cpus", loadCpus}}) {
-            if (!runQuietly(List.of("taskset", "-c", cpus[1], "true"))) {
+            if (!runLines(List.of("taskset", "-c", cpus[1], "true"), new ArrayList<>())) {
                 throw new Cli.UserError(2, cpus[0] + ": taskset cannot use CPUs '" + cpus[1] + "' on this machine");
             }
         }
@@ -1010,16 +1029,6 @@ public class Experiment implements Callable<Integer> {
             return ok;
         } catch (IOException | InterruptedException e) {
             lines.add(e.getMessage());
-            return false;
-        }
-    }
-
-    private static boolean runQuietly(List<String> command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            process.getInputStream().readAllBytes();
-            return process.waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
             return false;
         }
     }

@@ -23,6 +23,7 @@ final class ReportModel {
     static final class Environment {
         String date;
         String command;
+        String commit;
         String profile;
         String cpuModel;
         int cores;

@@ -57,6 +57,7 @@ final class ReportWriter {
         md.append("## Environment\n\n| | |\n|---|---|\n");
         row("Date", env.date);
         row("Command", "`" + env.command + "`");
+        row("Commit", env.commit);
         row("Profile", env.profile + " (" + env.durations + "; trials " + env.trials + ")");
         row("CPU", env.cpuModel + ", " + env.cores + " cores");
         row("Kernel", "Linux " + env.kernel);
