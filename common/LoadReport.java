@@ -52,12 +52,13 @@ final class LoadReport {
     }
 
     /** One second of the run, for the JSON series. */
-    record Second(int second, long sent, long received, double p99Us, int connections, long failures) {}
+    record Second(int second, long sent, long received, double p99Us, double lagP99Us, double lagMaxUs, int connections, long failures) {}
 
     /** What the recorders gathered in one interval. */
-    record Interval(Histogram latency, Histogram uncorrected, long sent, long received, long failures, int connections) {
+    record Interval(Histogram latency, Histogram uncorrected, Histogram lag, long sent, long received, long failures, int connections) {
         Second asSecond(int second) {
-            return new Second(second, sent, received, latency.getValueAtPercentile(99) / 1e3, connections, failures);
+            return new Second(second, sent, received, latency.getValueAtPercentile(99) / 1e3, lag.getValueAtPercentile(99) / 1e3,
+                    lag.getMaxValue() / 1e3, connections, failures);
         }
     }
 
@@ -168,7 +169,7 @@ final class LoadReport {
             connectInterval = connect.getIntervalHistogram(connectInterval);
             connectTotal.add(connectInterval);
             long sentNow = sent.sum(), receivedNow = received.sum(), failuresNow = failureCount();
-            Interval interval = new Interval(latencyInterval, uncorrected != null ? uncorrectedInterval : null,
+            Interval interval = new Interval(latencyInterval, uncorrected != null ? uncorrectedInterval : null, lagInterval,
                     sentNow - sentBefore, receivedNow - receivedBefore, failuresNow - failuresBefore, open.get());
             sentBefore = sentNow;
             receivedBefore = receivedNow;
@@ -352,6 +353,8 @@ final class LoadReport {
             second.addProperty("sent", s.sent());
             second.addProperty("received", s.received());
             second.addProperty("p99Us", s.p99Us());
+            second.addProperty("lagP99Us", s.lagP99Us());
+            second.addProperty("lagMaxUs", s.lagMaxUs());
             second.addProperty("connections", s.connections());
             second.addProperty("failures", s.failures());
             series.add(second);
