@@ -61,21 +61,24 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default and fits in about 5 minutes on a quiet 2-core machine; full is what results.md is written
-     * from (about 30 minutes); smoke exists for the test suite: every workload once against the two contenders of the
+     * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine; full is what results.md is
+     * written from (about 35 minutes); smoke exists for the test suite: every workload once against the two contenders of the
      * question, with the shortest runs that still measure. Each server and each TcpLoad is a process of its own (about
      * 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly in how many
      * runs they start; --variants, --trials and --duration override.
      *
      * <p>A server is warmed up once, in its first step; the later steps of the same server (message sizes, sweep
-     * rates) only let the new load level settle, with the shorter {@code settle}.
+     * rates) only let the new load level settle, with {@code settle}. Every step starts a fresh TcpLoad JVM, though,
+     * and TcpLoad needs about 3 s before its own timing is clean: with 1 s its send lag p99 at 20k msg/s was
+     * 0.6-1.8 ms and the p99 it measured 2.4-3.3 ms, with 3 s 65-97 µs and 0.2-0.5 ms (netty-epoll, 2026-11-26). So
+     * neither is shorter than 3 s outside smoke, whose figures only prove the machinery works.
      */
     enum Profile {
         smoke(1, "300ms", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
                 List.of("sleep:5ms"), List.of("virtual", "netty-epoll"), FlameGraphs.none),
-        quick(1, "1s", "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
+        quick(1, "3s", "3s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
                 List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll"), FlameGraphs.cpuBound),
-        full(3, "2s", "1s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
+        full(3, "3s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
                 List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring"),
                 FlameGraphs.all);
 
