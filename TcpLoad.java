@@ -108,8 +108,9 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--size", converter = Cli.Size.class, description = "Send N random bytes per message instead of --message.")
     Integer size;
 
-    @Option(names = "--interval", description = "Closed loop: pause after each echo (default 0). --idle / --burst: period"
-            + " of each user's sends (default 1s / 100ms). --churn: pause between rounds.")
+    @Option(names = "--interval", description = "Closed loop: pause after each echo (default 0; the users' first sends are"
+            + " spread over one pause). --idle / --burst: period of each user's sends (default 1s / 100ms). --churn: pause"
+            + " between rounds.")
     Duration interval;
 
     @Option(names = "--timeout", defaultValue = "2s", description = "Connect timeout, and time for a whole echo to come back (default ${DEFAULT-VALUE}).")
