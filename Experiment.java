@@ -61,9 +61,9 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine; full is what results.md is
-     * written from (about 35 minutes); smoke exists for the test suite: every workload once against the two contenders of the
-     * question, with the shortest runs that still measure. Each server and each TcpLoad is a process of its own (about
+     * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s on 2026-11-27); full is
+     * what results.md is written from (about 35 minutes); smoke exists for the test suite: every workload once
+     * against the two contenders of the question, with the shortest runs that still measure. Each server and each TcpLoad is a process of its own (about
      * 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly in how many
      * runs they start; --variants, --trials and --duration override.
      *
