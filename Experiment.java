@@ -63,9 +63,9 @@ public class Experiment implements Callable<Integer> {
     /**
      * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s on 2026-11-27); full is
      * what results.md is written from (about 35 minutes); smoke exists for the test suite: every workload once
-     * against the two contenders of the question, with the shortest runs that still measure. Each server and each TcpLoad is a process of its own (about
-     * 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly in how many
-     * runs they start; --variants, --trials and --duration override.
+     * against the two contenders of the question, with the shortest runs that still measure. Each server and each
+     * TcpLoad is a process of its own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so
+     * the profiles differ mostly in how many runs they start; --variants, --trials and --duration override.
      *
      * <p>A server is warmed up once, in its first step; the later steps of the same server (message sizes, sweep
      * rates) only let the new load level settle, with {@code settle}. Every step starts a fresh TcpLoad JVM, though,
@@ -481,7 +481,7 @@ public class Experiment implements Callable<Integer> {
     private static boolean runLines(List<String> command, List<String> lines) {
         try {
             Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().forEach(lines::add);
+            collect(process.getInputStream(), lines);
             return process.waitFor() == 0;
         } catch (IOException | InterruptedException e) {
             return false;
