@@ -28,6 +28,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -440,23 +442,30 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             aggregates.put(view, started);
         }
         List<String> warnings = new ArrayList<>();
-        Path readable = completeChunks(file, warnings);
-        long[] events = {0};
+        Path readable = readableChunks(file, warnings);
+        AtomicLong events = new AtomicLong();
+        AtomicBoolean stalled = new AtomicBoolean();
         try (EventStream stream = EventStream.openFile(readable)) {
             stream.setOrdered(false); // no view needs time order, and sorting costs
             stream.setReuse(true); // nothing keeps an event after accept()
             stream.onMetadata(metadata -> facts.resolveTypeNames(metadata.getEventTypes()));
             // only the subscribed event types are parsed at all: the rest of the file is skipped cheaply
             byEventType.forEach((type, interested) -> stream.onEvent(type, event -> {
-                events[0]++;
+                events.setRelease(events.getPlain() + 1); // one writer: published to the watchdog without a locked add
                 facts.span(event);
                 for (Aggregate aggregate : interested) aggregate.accept(event);
             }));
+            Thread watchdog = Thread.ofVirtual().start(() -> closeWhenStalled(file, stream, events, stalled));
             try {
                 stream.start();
             } catch (RuntimeException e) {
-                if (events[0] == 0) throw e;
-                warnings.add("recording is damaged after " + events[0] + " events (" + e.getMessage() + "): showing what could be read");
+                if (events.get() == 0) throw e;
+                warnings.add("recording is damaged after " + events.get() + " events (" + e.getMessage() + "): showing what could be read");
+            } finally {
+                watchdog.interrupt();
+            }
+            if (stalled.get()) {
+                warnings.add("the JDK's parser stopped making progress after " + events.get() + " events: showing what was read");
             }
         } catch (IOException | RuntimeException e) {
             throw new Cli.UserError(1, file + " is not a readable JFR recording (" + e.getMessage() + ")");
@@ -473,41 +482,159 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
     }
 
     /**
-     * A recording is a sequence of chunks, each readable only whole (its constant pools and metadata come last).
-     * A file cut short (a killed JVM's copy, a full disk) keeps its whole chunks: those are copied to a temporary
-     * file and analysed, with a warning. Returns {@code file} itself when it is complete.
+     * A recording is a sequence of chunks. The JDK's parser reads a chunk only up to the size its header gives, and
+     * only once the header's file-state byte says "finished" (0): until then it waits for the JVM to write more,
+     * forever when that JVM was killed. Every second the JVM flushes: it writes a checkpoint (constant pools) marked
+     * FLUSH, then updates the header's size and offsets, so a chunk can be read up to any flush point. Whole finished
+     * chunks are kept as they are; the first chunk that is not (a killed JVM's chunk, a copy cut short) is cut at its
+     * last flush point found in the file, with its header patched to say "finished" there, in a temporary copy that
+     * is analysed instead, with a warning. Returns {@code file} itself when it is complete.
      */
-    static Path completeChunks(Path file, List<String> warnings) {
+    static Path readableChunks(Path file, List<String> warnings) {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size(), complete = 0;
-            ByteBuffer header = ByteBuffer.allocate(16);
+            ByteBuffer header = ByteBuffer.allocate(CHUNK_HEADER_SIZE);
+            boolean atChunk = false; // whether a whole chunk header starts at `complete`
             while (complete < size) {
                 header.clear();
-                if (channel.read(header, complete) < 16 || header.getInt(0) != CHUNK_MAGIC) break;
-                long chunkSize = header.getLong(8);
-                if (chunkSize <= 0 || complete + chunkSize > size) break;
+                atChunk = channel.read(header, complete) == CHUNK_HEADER_SIZE && header.getInt(0) == CHUNK_MAGIC;
+                if (!atChunk) break;
+                long chunkSize = header.getLong(CHUNK_SIZE_POSITION);
+                if (header.get(FILE_STATE_POSITION) != 0 || chunkSize <= 0 || complete + chunkSize > size) break;
                 complete += chunkSize;
             }
             if (complete == size) return file;
-            if (complete == 0) {
-                throw new Cli.UserError(1, file + (header.getInt(0) == CHUNK_MAGIC
-                        ? " is a JFR recording cut short inside its first chunk: nothing in it can be read"
+            boolean unfinished = atChunk && header.get(FILE_STATE_POSITION) != 0;
+            FlushPoint flush = atChunk
+                    ? lastFlushPoint(channel, complete, (header.get(FLAG_BYTE_POSITION) & COMPRESSED_INTS) != 0) : null;
+            if (complete == 0 && flush == null) {
+                throw new Cli.UserError(1, file + (atChunk
+                        ? " is a JFR recording cut short before its first flush: nothing in it can be read"
                         : " is not a JFR recording"));
             }
-            warnings.add(String.format(Locale.ROOT, "recording cut short: analysed its complete chunks (%.1f of %.1f MB), the rest is lost",
-                    complete / 1e6, size / 1e6));
-            Path prefix = Files.createTempFile("analyze-jfr-", ".jfr");
-            try (FileChannel out = FileChannel.open(prefix, StandardOpenOption.WRITE)) {
-                for (long copied = 0; copied < complete; ) copied += channel.transferTo(copied, complete - copied, out);
+            long readable = complete + (flush == null ? 0 : flush.end());
+            warnings.add((unfinished ? "recording not finished (its JVM was killed, or is still writing it)" : "recording cut short")
+                    + ": analysed up to its last flush, " + Unit.BYTES.text(readable) + " of " + Unit.BYTES.text(size));
+            Path copy = Files.createTempFile("analyze-jfr-", ".jfr");
+            try (FileChannel out = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+                for (long copied = 0; copied < readable; ) copied += channel.transferTo(copied, readable - copied, out);
+                if (flush != null) {
+                    out.write(ByteBuffer.allocate(3 * Long.BYTES).putLong(flush.end()).putLong(flush.constantPools())
+                            .putLong(flush.metadata()).flip(), complete + CHUNK_SIZE_POSITION);
+                    out.write(ByteBuffer.wrap(new byte[] {0}), complete + FILE_STATE_POSITION);
+                }
             }
-            return prefix;
+            return copy;
         } catch (IOException e) {
             throw new Cli.UserError(1, "cannot read " + file + ": " + e.getMessage());
         }
     }
 
-    /** "FLR\0", the first four bytes of every chunk. */
-    static final int CHUNK_MAGIC = 0x464c5200;
+    /** How long the parser may go without delivering an event before the watchdog gives up on the file. */
+    static final Duration STALL = Duration.ofSeconds(30);
+
+    /**
+     * A backstop for {@link #readableChunks}: the JDK's parser waits without end when it takes a file for a recording
+     * still being written. If no event arrives for {@link #STALL}, close the stream (which ends such a wait); should
+     * even that not end it, give up on the whole run with one line rather than hang.
+     */
+    static void closeWhenStalled(Path file, EventStream stream, AtomicLong events, AtomicBoolean stalled) {
+        try {
+            for (long seen = -1; events.get() != seen; ) {
+                seen = events.get();
+                Thread.sleep(STALL);
+            }
+            stalled.set(true);
+            stream.close();
+            Thread.sleep(STALL);
+            System.err.println("analyze-jfr: " + file + ": the JDK's JFR parser is stuck on this recording, even after closing it; giving up");
+            Runtime.getRuntime().halt(1);
+        } catch (InterruptedException parsed) {
+            // the stream ended: nothing to watch
+        }
+    }
+
+    /** Where a chunk can end: its size up to the end of a flush, and the offsets of its constant pools and metadata. */
+    record FlushPoint(long end, long constantPools, long metadata) {}
+
+    /**
+     * The last flush point of the chunk at {@code start}, by walking its events (each starts with its size and type)
+     * up to the end of the file or the first one cut short; null if it has none.
+     */
+    static FlushPoint lastFlushPoint(FileChannel channel, long start, boolean compressedInts) throws IOException {
+        JfrInput in = new JfrInput(channel, compressedInts);
+        FlushPoint last = null;
+        long metadata = 0, available = channel.size();
+        for (long event = start + CHUNK_HEADER_SIZE; event < available; ) {
+            in.position = event;
+            long size = in.readInt(), type = in.readLong();
+            if (size <= 0 || event + size > available) break;
+            if (type == METADATA_EVENT) {
+                metadata = event - start;
+                if (last != null && last.end() == metadata) last = new FlushPoint(event + size - start, last.constantPools(), metadata);
+            } else if (type == CHECKPOINT_EVENT) {
+                in.readLong(); // start time
+                in.readLong(); // duration
+                in.readLong(); // delta to the previous checkpoint
+                if ((in.readByte() & FLUSH_CHECKPOINT) != 0 && metadata > 0) last = new FlushPoint(event + size - start, event - start, metadata);
+            }
+            event += size;
+        }
+        return last;
+    }
+
+    /** Reads a file forwards through a window, decoding JFR's integers (LEB128 when the chunk compresses them). */
+    static final class JfrInput {
+        final FileChannel channel;
+        final boolean compressedInts;
+        final ByteBuffer window = ByteBuffer.allocate(1 << 20).limit(0);
+        long windowStart, position;
+
+        JfrInput(FileChannel channel, boolean compressedInts) {
+            this.channel = channel;
+            this.compressedInts = compressedInts;
+        }
+
+        byte readByte() throws IOException {
+            if (position < windowStart || position >= windowStart + window.limit()) {
+                window.clear();
+                windowStart = position;
+                if (channel.read(window, position) <= 0) throw new java.io.EOFException("end of file at " + position);
+                window.flip();
+            }
+            return window.get((int) (position++ - windowStart));
+        }
+
+        long readInt() throws IOException {
+            return compressedInts ? readCompressed() : readRaw(Integer.BYTES);
+        }
+
+        long readLong() throws IOException {
+            return compressedInts ? readCompressed() : readRaw(Long.BYTES);
+        }
+
+        private long readRaw(int bytes) throws IOException {
+            long value = 0;
+            for (int i = 0; i < bytes; i++) value = value << 8 | (readByte() & 0xFF);
+            return value;
+        }
+
+        /** Seven bits a byte, low first, the top bit saying "more"; the ninth byte, if any, gives all eight bits. */
+        private long readCompressed() throws IOException {
+            long value = 0;
+            for (int shift = 0; shift < 56; shift += 7) {
+                byte b = readByte();
+                value |= (b & 0x7FL) << shift;
+                if (b >= 0) return value;
+            }
+            return value | (readByte() & 0xFFL) << 56;
+        }
+    }
+
+    /** The chunk header's layout, from the JDK's jdk.jfr.internal.consumer.ChunkHeader and ChunkParser. */
+    static final int CHUNK_MAGIC = 0x464c5200, // "FLR\0", the first four bytes of every chunk
+            CHUNK_HEADER_SIZE = 68, CHUNK_SIZE_POSITION = 8, FILE_STATE_POSITION = 64, FLAG_BYTE_POSITION = 67,
+            COMPRESSED_INTS = 1, METADATA_EVENT = 0, CHECKPOINT_EVENT = 1, FLUSH_CHECKPOINT = 1;
 
     static void deleteQuietly(Path path) {
         try {

@@ -238,13 +238,47 @@ class AnalyzeJfrTest {
             out.write(whole, 0, whole.length / 2);
         }
         Path cutInFirstChunk = Files.write(dir.resolve("cut-first.jfr"), java.util.Arrays.copyOf(whole, whole.length / 2));
+        Path cutBeforeFirstFlush = Files.write(dir.resolve("cut-header.jfr"), java.util.Arrays.copyOf(whole, 1000));
         try (TestSupport.Script run = analyze("--view", "threads", cut.toString());
-             TestSupport.Script nothingReadable = analyze(cutInFirstChunk.toString())) {
-            assertEquals(1, run.await(Duration.ofMinutes(2)), run.output());
-            assertTrue(String.join("\n", run.stdout).contains("virtual threads started"), run.output());
-            assertEquals(1, run.stderr.size(), run.output());
-            assertTrue(run.stderr.get(0).contains("recording cut short"), run.output());
-            assertOneLineFailure(nothingReadable, 1, "cut short inside its first chunk");
+             TestSupport.Script firstChunk = analyze("--view", "threads", cutInFirstChunk.toString());
+             TestSupport.Script nothingReadable = analyze(cutBeforeFirstFlush.toString())) {
+            for (TestSupport.Script readable : List.of(run, firstChunk)) {
+                assertEquals(1, readable.await(Duration.ofMinutes(2)), readable.output());
+                assertTrue(String.join("\n", readable.stdout).contains("virtual threads started"), readable.output());
+                assertEquals(1, readable.stderr.size(), readable.output());
+                assertTrue(readable.stderr.get(0).contains("recording cut short: analysed up to its last flush"), readable.output());
+            }
+            assertOneLineFailure(nothingReadable, 1, "cut short before its first flush");
+        }
+    }
+
+    /** A killed JVM leaves its chunk unfinished: the JDK's parser would wait for it forever. */
+    @Test
+    void killedServersChunkIsAnalysedUpToItsLastFlush() throws Exception {
+        try (TestSupport.Server server = TestSupport.startServer("EchoVirtualThreads.java", "--jfr", dir.resolve("never.jfr").toString())) {
+            driveConnections(server.port(), Duration.ofSeconds(3)); // the JVM flushes its chunk once a second
+            Path repository;
+            try (var folders = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) { // JFR's default naming
+                repository = folders.filter(folder -> folder.getFileName().toString().endsWith("_" + server.pid())).findFirst()
+                        .orElseThrow(() -> new AssertionError("no JFR repository for pid " + server.pid()));
+            }
+            ProcessHandle.of(server.pid()).orElseThrow().destroyForcibly(); // SIGKILL: no shutdown hook, no dump
+            ProcessHandle.of(server.pid()).ifPresent(jvm -> jvm.onExit().join());
+            try (var files = Files.list(repository)) {
+                Path chunk = Files.copy(files.filter(f -> f.toString().endsWith(".jfr")).findFirst().orElseThrow(), dir.resolve("killed.jfr"));
+                try (TestSupport.Script run = analyze("--view", "recording,socket-io", chunk.toString())) {
+                    assertEquals(1, run.await(Duration.ofMinutes(2)), run.output());
+                    String text = String.join("\n", run.stdout);
+                    assertTrue(text.contains("EchoVirtualThreads") && Pattern.compile("reads on virtual threads count\\s+[1-9]").matcher(text).find(), text);
+                    assertEquals(1, run.stderr.size(), run.output());
+                    assertTrue(run.stderr.get(0).contains("recording not finished (its JVM was killed"), run.output());
+                }
+            } finally {
+                try (var files = Files.list(repository)) { // a killed JVM cannot remove its repository
+                    for (Path file : files.toList()) Files.delete(file);
+                }
+                Files.delete(repository);
+            }
         }
     }
 
