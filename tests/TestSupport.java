@@ -134,9 +134,16 @@ final class TestSupport {
 
     /** Starts a server on an ephemeral port ({@code --port 0}) and waits for its ready line. */
     static Server startServer(String script, String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of("--port", "0"));
+        return startServer(List.of(), script, args);
+    }
+
+    /** The same, with {@code javaOptions} for the server's JVM (JBang's {@code -R}), e.g. a fixed heap. */
+    static Server startServer(List<String> javaOptions, String script, String... args) throws Exception {
+        List<String> all = new ArrayList<>();
+        for (String option : javaOptions) all.add("-R=" + option);
+        all.addAll(List.of(script, "--port", "0"));
         all.addAll(List.of(args));
-        Script process = jbang(script, all.toArray(String[]::new));
+        Script process = jbang(all.get(0), all.subList(1, all.size()).toArray(String[]::new));
         try {
             Matcher ready = process.awaitLine(READY, Duration.ofSeconds(120));
             Map<String, String> fields = new java.util.LinkedHashMap<>();
