@@ -8,6 +8,7 @@
 //SOURCES common/JfrMetrics.java
 
 import com.google.gson.GsonBuilder;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -565,20 +566,24 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
         JfrInput in = new JfrInput(channel, compressedInts);
         FlushPoint last = null;
         long metadata = 0, available = channel.size();
-        for (long event = start + CHUNK_HEADER_SIZE; event < available; ) {
-            in.position = event;
-            long size = in.readInt(), type = in.readLong();
-            if (size <= 0 || event + size > available) break;
-            if (type == METADATA_EVENT) {
-                metadata = event - start;
-                if (last != null && last.end() == metadata) last = new FlushPoint(event + size - start, last.constantPools(), metadata);
-            } else if (type == CHECKPOINT_EVENT) {
-                in.readLong(); // start time
-                in.readLong(); // duration
-                in.readLong(); // delta to the previous checkpoint
-                if ((in.readByte() & FLUSH_CHECKPOINT) != 0 && metadata > 0) last = new FlushPoint(event + size - start, event - start, metadata);
+        try {
+            for (long event = start + CHUNK_HEADER_SIZE; event < available; ) {
+                in.position = event;
+                long size = in.readInt(), type = in.readLong();
+                if (size <= 0 || event + size > available) break;
+                if (type == METADATA_EVENT) {
+                    metadata = event - start;
+                    if (last != null && last.end() == metadata) last = new FlushPoint(event + size - start, last.constantPools(), metadata);
+                } else if (type == CHECKPOINT_EVENT) {
+                    in.readLong(); // start time
+                    in.readLong(); // duration
+                    in.readLong(); // delta to the previous checkpoint
+                    if ((in.readByte() & FLUSH_CHECKPOINT) != 0 && metadata > 0) last = new FlushPoint(event + size - start, event - start, metadata);
+                }
+                event += size;
             }
-            event += size;
+        } catch (EOFException cutInsideAnEventHeader) {
+            // the events before it are all there is
         }
         return last;
     }
@@ -599,7 +604,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             if (position < windowStart || position >= windowStart + window.limit()) {
                 window.clear();
                 windowStart = position;
-                if (channel.read(window, position) <= 0) throw new java.io.EOFException("end of file at " + position);
+                if (channel.read(window, position) <= 0) throw new EOFException("end of file at " + position);
                 window.flip();
             }
             return window.get((int) (position++ - windowStart));
