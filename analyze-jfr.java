@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -126,15 +127,15 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             new View("scheduler", "Scheduler",
                     distribution("contextSwitches", "context switches", "jdk.ThreadContextSwitchRate", all(),
                             e -> e.getFloat("switchRate"), Unit.PER_SECOND, Stat.P50, Stat.MAX),
-                    distribution("park", "parks", "jdk.ThreadPark", all(), AnalyzeJfr::nanos, Unit.NANOS, Stat.COUNT, Stat.P50, Stat.P99, Stat.MAX),
-                    distribution("monitorEnter", "monitor contention", "jdk.JavaMonitorEnter", all(), AnalyzeJfr::nanos, Unit.NANOS,
+                    distribution("park", "parks (≥ " + THRESHOLD + ")", "jdk.ThreadPark", all(), AnalyzeJfr::nanos, Unit.NANOS, Stat.COUNT, Stat.P50, Stat.P99, Stat.MAX),
+                    distribution("monitorEnter", "monitor contention (≥ " + THRESHOLD + ")", "jdk.JavaMonitorEnter", all(), AnalyzeJfr::nanos, Unit.NANOS,
                             Stat.COUNT, Stat.P99, Stat.MAX),
-                    distribution("pinned", "virtual-thread pinning", "jdk.VirtualThreadPinned", all(), AnalyzeJfr::nanos, Unit.NANOS,
+                    distribution("pinned", "virtual-thread pinning (≥ " + THRESHOLD + ")", "jdk.VirtualThreadPinned", all(), AnalyzeJfr::nanos, Unit.NANOS,
                             Stat.COUNT, Stat.TOTAL, Stat.MAX),
                     top("pinnedAt", "pinned at", "jdk.VirtualThreadPinned", all(), e -> pinnedFrame(e.getStackTrace()),
                             e -> 1, Unit.COUNT, Rank.SUM),
                     count("submitFailed", "virtual-thread submit failures", "jdk.VirtualThreadSubmitFailed", all())),
-            new View("socket-io", "Socket I/O (sampled events: counts are samples, not totals)",
+            new View("socket-io", "Socket I/O (the note says whether counts are samples or totals)",
                     socketMetrics()),
             new View("gc", "GC",
                     distribution("pauses", "GC pauses", "jdk.GarbageCollection", all(), e -> e.getDuration("sumOfPauses").toNanos(),
@@ -217,8 +218,10 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                 Facts facts = (Facts) context;
                 String note;
                 if (events > 0) {
-                    note = "sampled: " + facts.setting(SOCKET_READ, "throttle").map(t -> "at most " + t + " per event type")
-                            .orElse("throttle unknown");
+                    note = facts.setting(SOCKET_READ, "throttle").map(throttle -> throttle.equals("off")
+                                    ? "all events ≥ " + facts.setting(SOCKET_READ, "threshold").orElse("?") + " (throttle off): counts are totals"
+                                    : "sampled: at most " + throttle + " per event type, so counts are samples, not totals")
+                            .orElse("throttle unknown: counts may be samples");
                 } else if (facts.nativeIo()) {
                     note = "none: Netty " + facts.transport() + " transport does native I/O, invisible to jdk.SocketRead/SocketWrite";
                 } else if (Boolean.FALSE.equals(context.enabled(SOCKET_READ))) {
@@ -310,7 +313,8 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             types.forEach(type -> typeNames.put(type.getId(), type.getName()));
         }
 
-        java.util.Optional<String> setting(String eventType, String name) {
+        @Override
+        public java.util.Optional<String> setting(String eventType, String name) {
             return settingsByTypeId.entrySet().stream()
                     .filter(entry -> eventType.equals(typeNames.get(entry.getKey())))
                     .map(entry -> entry.getValue().get(name)).filter(java.util.Objects::nonNull).findFirst();
@@ -377,6 +381,8 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
     static {
         SETTINGS_OF_INTEREST.put(SOCKET_READ, List.of("threshold", "throttle"));
         SETTINGS_OF_INTEREST.put("jdk.VirtualThreadPinned", List.of("threshold"));
+        SETTINGS_OF_INTEREST.put("jdk.ThreadPark", List.of("threshold"));
+        SETTINGS_OF_INTEREST.put("jdk.JavaMonitorEnter", List.of("threshold"));
         SETTINGS_OF_INTEREST.put("jdk.VirtualThreadStart", List.of("enabled"));
         SETTINGS_OF_INTEREST.put("jdk.CPUTimeSample", List.of("enabled", "throttle"));
         SETTINGS_OF_INTEREST.put("jdk.ExecutionSample", List.of("period"));
@@ -700,24 +706,22 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
     static String tables(List<View> views, List<Analysis> analyses, boolean markdown) {
         StringBuilder out = new StringBuilder();
         for (View view : views) {
-            Map<String, String> labels = new LinkedHashMap<>(); // row key -> label, in first-seen order
+            // metric key -> its labels, in first-seen order: a label may name a setting ("parks (≥ 10 ms)"), so
+            // recordings that differ in it get rows of their own, next to each other
+            Map<String, Set<String>> labels = new LinkedHashMap<>();
             List<Map<String, String>> columns = new ArrayList<>();
             for (Analysis a : analyses) {
                 Map<String, String> column = new HashMap<>();
                 for (Line line : a.views().get(view.name())) {
                     if (line.value() instanceof List<?> ranked) {
                         for (int i = 0; i < ranked.size(); i++) {
-                            String key = line.key() + "#" + (i + 1);
-                            labels.putIfAbsent(key, line.label() + " #" + (i + 1));
-                            column.put(key, ((Ranked) ranked.get(i)).text());
+                            cell(labels, column, line.key() + "#" + (i + 1), line.label() + " #" + (i + 1), ((Ranked) ranked.get(i)).text());
                         }
                         if (ranked.isEmpty()) { // on the "#1" row, where other recordings show their first entry
-                            labels.putIfAbsent(line.key() + "#1", line.label() + " #1");
-                            column.put(line.key() + "#1", "none");
+                            cell(labels, column, line.key() + "#1", line.label() + " #1", "none");
                         }
                     } else {
-                        labels.putIfAbsent(line.key(), line.label());
-                        column.put(line.key(), line.text());
+                        cell(labels, column, line.key(), line.label(), line.text());
                     }
                 }
                 columns.add(column);
@@ -725,11 +729,11 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             List<String> header = new ArrayList<>(List.of(view.name()));
             analyses.forEach(a -> header.add(a.label()));
             List<List<String>> rows = new ArrayList<>();
-            labels.forEach((key, label) -> {
+            labels.forEach((key, rowLabels) -> rowLabels.forEach(label -> {
                 List<String> row = new ArrayList<>(List.of(label));
-                columns.forEach(column -> row.add(column.getOrDefault(key, "-")));
+                columns.forEach(column -> row.add(column.getOrDefault(key + "\n" + label, "-")));
                 rows.add(row);
-            });
+            }));
             if (markdown) {
                 out.append("#### ").append(view.title()).append("\n\n");
                 out.append(markdownRow(header)).append(markdownRow(header.stream().map(h -> "---").toList()));
@@ -751,6 +755,12 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             out.append('\n');
         }
         return out.toString();
+    }
+
+    /** Puts a recording's value in its column under the row named by its metric key and label. */
+    private static void cell(Map<String, Set<String>> labels, Map<String, String> column, String key, String label, String text) {
+        labels.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(label);
+        column.put(key + "\n" + label, text);
     }
 
     private static List<List<String>> concat(List<String> header, List<List<String>> rows) {

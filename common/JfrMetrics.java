@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -40,7 +41,16 @@ class JfrMetrics {
 
         /** How many entries ranked lists show ({@code --top}). */
         int top();
+
+        /** The value the recording had for a setting of {@code eventType} ("10 ms"), when it says. */
+        Optional<String> setting(String eventType, String name);
     }
+
+    /**
+     * Stands in a distribution's label for its event's recording threshold: events shorter than it are not recorded,
+     * so "parks (≥ {threshold})" must read "parks (≥ 10 ms)".
+     */
+    static final String THRESHOLD = "{threshold}";
 
     /** A metric definition: the events it reads, and how to start a fresh aggregate for each recording. */
     record Metric(Set<String> events, Supplier<Aggregate> start) {}
@@ -199,9 +209,10 @@ class JfrMetrics {
 
             @Override
             void renderValues(Context context, List<Line> out) {
+                String shownLabel = label.replace(THRESHOLD, context.setting(event, "threshold").orElse("?"));
                 for (Stat stat : stats) {
                     String rowKey = key + "." + stat.name().toLowerCase(Locale.ROOT);
-                    String rowLabel = label + " " + stat.label;
+                    String rowLabel = shownLabel + " " + stat.label;
                     if (stat == Stat.COUNT) {
                         out.add(line(rowKey, rowLabel, Unit.COUNT, seen));
                     } else if (seen == 0) {

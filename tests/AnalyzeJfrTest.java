@@ -149,6 +149,7 @@ class AnalyzeJfrTest {
         assertTrue(jsonNumber(json, "platformLive.max") < CONNECTIONS, json);
         assertTrue(jsonNumber(json, "carriers") >= 1, json);
         assertTrue(json.contains("\"label\": \"EchoVirtualThreads\""), json);
+        assertTrue(json.contains("\"note\": \"sampled: at most 1000/s per event type"), json);
     }
 
     @Test
@@ -168,8 +169,10 @@ class AnalyzeJfrTest {
 
     @Test
     void pinnedVirtualThreadShowsItsClassInitializerFrame() throws Exception {
-        String text = analyzeOk("--view", "scheduler", pinningRecording.toString());
-        Matcher count = Pattern.compile("virtual-thread pinning count\\s+(\\d+)").matcher(text);
+        String text = analyzeOk("--view", "recording,scheduler", pinningRecording.toString());
+        assertTrue(text.contains("ThreadPark threshold=10 ms; JavaMonitorEnter threshold=20 ms"), text);
+        assertTrue(text.contains("parks (≥ 10 ms) count") && text.contains("monitor contention (≥ 20 ms) count"), text);
+        Matcher count = Pattern.compile("virtual-thread pinning \\(≥ 1 ms\\) count\\s+(\\d+)").matcher(text);
         assertTrue(count.find() && Integer.parseInt(count.group(1)) >= 1, text);
         assertTrue(Pattern.compile("pinned at #1\\s+\\d+\\s+Pinning.sleep:\\d+ in Pinning\\$SlowToInitialise.<clinit>").matcher(text).find(), text);
     }
