@@ -44,6 +44,7 @@ import com.sun.tools.attach.VirtualMachine;
 import jdk.jfr.EventType;
 import jdk.jfr.consumer.EventStream;
 import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedThread;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -268,7 +269,8 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     if (!words.isEmpty() && words.get(0).endsWith("SourceLauncher")) words = words.subList(1, words.size()); // java X.java
                     if (!words.isEmpty() && !words.get(0).isEmpty()) mainClass = simpleMainClass(words.get(0));
                     Matcher m = TRANSPORT_ARGUMENT.matcher(javaArguments == null ? "" : javaArguments);
-                    if (m.find()) transportFromArguments = m.group(1);
+                    // "auto" says nothing about what the server chose: the evidence below does
+                    if (m.find() && !m.group(1).equalsIgnoreCase("auto")) transportFromArguments = m.group(1).toLowerCase(Locale.ROOT);
                 }
                 case "jdk.ActiveSetting" -> settingsByTypeId.computeIfAbsent(e.getLong("id"), id -> new HashMap<>())
                         .put(e.getString("name"), e.getString("value"));
@@ -279,26 +281,33 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     }
                 }
                 case "jdk.ThreadStart" -> transportFromThreads = nettyTransport(threadName(e.getThread("thread")), transportFromThreads);
-                default -> { // a CPU sample: a Netty native transport shows as io.netty.channel.epoll / .uring frames
+                default -> { // a CPU sample: a Netty transport shows as io.netty.channel.epoll / .uring / .nio frames
                     if (e.getEventType().getName().equals("jdk.CPUTimeSample")) cpuTimeSamples++;
-                    if (transportFromFrames == null && e.getStackTrace() != null && !e.getStackTrace().getFrames().isEmpty()) {
-                        transportFromFrames = nettyTransport(e.getStackTrace().getFrames().get(0).getMethod().getType().getName(), null);
+                    if (transportFromFrames == null && e.getStackTrace() != null) {
+                        for (RecordedFrame frame : e.getStackTrace().getFrames()) {
+                            transportFromFrames = nettyTransport(frame.getMethod().getType().getName(), null);
+                            if (transportFromFrames != null) break;
+                        }
                     }
                 }
             }
         }
 
-        /** "epoll" or "io_uring" when {@code text} names a Netty native transport, else {@code previous}. */
+        /**
+         * What betrays each Netty transport, in lower case: its native library, its package (Netty 4.2, or the
+         * incubator's for io_uring) and its event-loop threads' names (Netty 4.1; 4.2 names them all alike).
+         */
+        static final Map<String, List<String>> TRANSPORT_MARKS = Map.of(
+                "epoll", List.of("netty_transport_native_epoll", "io.netty.channel.epoll", "epolleventloop"),
+                "io_uring", List.of("netty_transport_native_io_uring", "channel.uring", "iouringeventloop"),
+                "nio", List.of("io.netty.channel.nio", "nioeventloop"));
+
+        /** The Netty transport {@code text} names (case aside), else {@code previous}. */
         static String nettyTransport(String text, String previous) {
             if (text == null) return previous;
             String lower = text.toLowerCase(Locale.ROOT);
-            if (lower.contains("netty_transport_native_epoll") || lower.contains("io.netty.channel.epoll") || lower.contains("epolleventloop")) {
-                return "epoll";
-            }
-            if (lower.contains("netty_transport_native_io_uring") || lower.contains("io.netty.channel.uring") || lower.contains("iouringeventloop")) {
-                return "io_uring";
-            }
-            return previous;
+            return TRANSPORT_MARKS.entrySet().stream().filter(marks -> marks.getValue().stream().anyMatch(lower::contains))
+                    .map(Map.Entry::getKey).findFirst().orElse(previous);
         }
 
         /** "EchoNetty" from "EchoNetty", "/x/y/EchoNetty.jar" or "org.example.EchoNetty". */
@@ -341,11 +350,12 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             return top;
         }
 
+        /** The transport asked for, else the one seen running (frames, then thread names), else the library loaded. */
         String transport() {
             if (transportFromArguments != null) return transportFromArguments;
-            if (transportFromLibrary != null) return transportFromLibrary;
+            if (transportFromFrames != null) return transportFromFrames;
             if (transportFromThreads != null) return transportFromThreads;
-            return transportFromFrames;
+            return transportFromLibrary;
         }
 
         String label() {
