@@ -804,7 +804,8 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
             return candidates.filter(dir -> Files.isDirectory(dir) && dir.getFileName().toString().matches("\\d{4}(_\\d\\d){5}_" + pid))
                     .max(Comparator.comparing(dir -> dir.getFileName().toString()))
                     .orElseThrow(() -> new Cli.UserError(1, "--live: JVM " + pid
-                            + " has no JFR repository: is it recording (a server's --jfr, or -XX:StartFlightRecording)?"));
+                            + " has no JFR repository: is it recording (a server's --jfr, or -XX:StartFlightRecording)?"
+                            + " Give the JVM's pid, from the server's READY line (pid=...), not the ./jbang launcher's"));
         } catch (IOException e) {
             throw new Cli.UserError(1, "--live: cannot look for JVM " + pid + "'s JFR repository: " + e.getMessage());
         }

@@ -28,8 +28,11 @@ class JfrMetrics {
     /** One row of a view for one recording: a stable key (JSON), a human label (tables), a value and its text. */
     record Line(String key, String label, Object value, String text) {}
 
-    /** One entry of a ranked list (busiest threads, hot methods): shown as rows "#1", "#2"... in tables. */
-    record Ranked(String name, double value, String text) {}
+    /**
+     * One entry of a ranked list (busiest threads, hot methods): shown as rows "#1", "#2"... in tables. {@code percent}
+     * is its share of all samples (0–100) where the list ranks samples, else null.
+     */
+    record Ranked(String name, double value, Double percent, String text) {}
 
     /** What a metric may ask about the whole recording when it renders. */
     interface Context {
@@ -288,7 +291,7 @@ class JfrMetrics {
                 List<Ranked> ranked = new ArrayList<>();
                 for (Map.Entry<String, Double> entry : totals.top(totals.size())) {
                     double v = rank == Rank.SUM ? entry.getValue() : entry.getValue() / counts.get(entry.getKey());
-                    ranked.add(new Ranked(entry.getKey(), v, unit.text(v) + "  " + entry.getKey()));
+                    ranked.add(new Ranked(entry.getKey(), v, null, unit.text(v) + "  " + entry.getKey()));
                 }
                 ranked.sort(Comparator.comparingDouble(Ranked::value).reversed());
                 out.add(new Line(key, label, ranked.subList(0, Math.min(context.top(), ranked.size())), null));
@@ -370,9 +373,9 @@ class JfrMetrics {
         List<Ranked> ranked(CappedCounter counter, int n) {
             List<Ranked> ranked = new ArrayList<>();
             for (Map.Entry<String, Double> entry : counter.top(n)) {
-                double percent = entry.getValue() / count;
-                ranked.add(new Ranked(entry.getKey(), entry.getValue(), String.format(Locale.ROOT, "%5.1f%% %,7d  %s",
-                        percent * 100, entry.getValue().longValue(), entry.getKey())));
+                double share = entry.getValue() / count;
+                ranked.add(new Ranked(entry.getKey(), entry.getValue(), (Double) Unit.PERCENT.json(share),
+                        String.format(Locale.ROOT, "%5.1f%% %,7d  %s", share * 100, entry.getValue().longValue(), entry.getKey())));
             }
             return ranked;
         }

@@ -143,8 +143,9 @@ class AnalyzeJfrTest {
 
     @Test
     void virtualThreadServerReadsOnVirtualThreadsWithFewPlatformThreads() throws Exception {
-        String json = analyzeOk("--format", "json", "--view", "threads,socket-io", virtualRecording.toString());
+        String json = analyzeOk("--format", "json", "--view", "threads,socket-io,hot-methods", virtualRecording.toString());
         assertTrue(jsonNumber(json, "reads.virtual.count") > 0, json);
+        assertTrue(Pattern.compile("\"percent\": \\d+\\.\\d+").matcher(json).find(), "hot methods' shares as numbers: " + json);
         assertEquals(0, jsonNumber(json, "reads.platform.count"), json);
         assertTrue(jsonNumber(json, "virtualStarted") >= CONNECTIONS, json);
         assertTrue(jsonNumber(json, "platformLive.max") < CONNECTIONS, json);
