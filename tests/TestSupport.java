@@ -160,6 +160,32 @@ final class TestSupport {
     /** The three echo servers, by script name. */
     static final List<String> SERVERS = List.of("EchoPlatformThreads.java", "EchoVirtualThreads.java", "EchoNetty.java");
 
+    /**
+     * The three servers plus EchoNetty's other transports (its default is epoll), each as a script and its
+     * arguments separated by spaces, for {@link #startServerOrSkip}: for the tests of transport-specific behaviour.
+     */
+    static final List<String> SERVERS_AND_NETTY_TRANSPORTS = List.of("EchoPlatformThreads.java", "EchoVirtualThreads.java",
+            "EchoNetty.java", "EchoNetty.java --transport nio", "EchoNetty.java --transport io_uring");
+
+    /**
+     * Starts {@code server}, a script and its arguments separated by spaces, followed by {@code args}. A transport
+     * this machine lacks (EchoNetty exits 1 with "--transport io_uring is not available here: ..." before its ready
+     * line, e.g. where io_uring is disabled in a container) skips the test instead of failing it.
+     */
+    static Server startServerOrSkip(String server, String... args) throws Exception {
+        List<String> words = new ArrayList<>(List.of(server.split(" ")));
+        words.addAll(List.of(args));
+        try {
+            return startServer(words.get(0), words.subList(1, words.size()).toArray(String[]::new));
+        } catch (AssertionError e) {
+            if (String.valueOf(e.getMessage()).contains("is not available here")) {
+                org.junit.jupiter.api.Assumptions.abort(server + ": " + e.getMessage().lines()
+                        .filter(l -> l.contains("is not available here")).findFirst().orElse(""));
+            }
+            throw e;
+        }
+    }
+
     static CompletableFuture<Void> async(ThrowingRunnable task) {
         return CompletableFuture.runAsync(() -> {
             try {
