@@ -213,7 +213,10 @@ class HostileClientTest {
 
     enum Abuse { RESET, HALF_CLOSE_AND_LEAVE, CONNECT_AND_LEAVE }
 
-    /** 1,000 of each abuse (3,000 connections) leave no open file and no thread behind. */
+    /**
+     * 3,334 of each abuse (10,002 connections, the issue's 10,000) leave no open file and no thread behind. Making
+     * them took 1.7-4.1 s per server here, 2.3 s more than the 3,000 before.
+     */
     @ParameterizedTest(name = "{displayName} [{0}]")
     @FieldSource("SERVERS")
     void connectionsThatResetHalfCloseOrSayNothingLeaveNoFileOrThreadBehind(String script) throws Exception {
@@ -224,33 +227,79 @@ class HostileClientTest {
             long sockets = awaitSettled(process::openSockets); // the warm-up's connections closed
             long files = process.openFiles();
             long threads = awaitSettled(process::threads);
-            abuse(server, 1000);
+            long abusedAt = System.nanoTime();
+            abuse(server, 3334);
+            long abuseMillis = (System.nanoTime() - abusedAt) / 1_000_000;
             long socketsAfter = awaitAtMost(process::openSockets, sockets, "sockets back to the baseline " + sockets);
             // Small margins for what the JVM opens and starts on its own: the JDK creates more epoll instances for
             // virtual threads under load (4 seen here), JIT compiler and GC threads come and go.
             long filesAfter = awaitAtMost(process::openFiles, files + 4, "open files back to the baseline " + files);
             long threadsAfter = awaitAtMost(process::threads, threads + 4, "threads back to the baseline " + threads);
             assertEchoes(server);
-            System.out.printf("      %s: open files %d -> %d (sockets %d -> %d), threads %d -> %d after 3,000 abusive connections%n",
-                    script, files, filesAfter, sockets, socketsAfter, threads, threadsAfter);
+            System.out.printf("      %s: open files %d -> %d (sockets %d -> %d), threads %d -> %d after 10,002 abusive connections"
+                    + " (made in %d ms)%n", script, files, filesAfter, sockets, socketsAfter, threads, threadsAfter, abuseMillis);
         }
     }
 
+    /**
+     * A silent connection is closed no earlier than --idle-timeout after it was opened (the server's clock starts at
+     * its accept, after our connect returned) and well before three times that (the bound leaves 800 ms for a busy
+     * machine to run the server's timer and deliver the close); a talking connection is not closed while it talks.
+     * Beside it, a server started without --idle-timeout keeps a silent connection open for much longer: the default
+     * is off.
+     */
     @ParameterizedTest(name = "{displayName} [{0}]")
     @FieldSource("SERVERS")
-    void idleTimeoutClosesSilentConnectionsButNotTalkingOnes(String script) throws Exception {
-        try (TestSupport.Server server = TestSupport.startServer(script, "--idle-timeout", "400ms");
-             Socket silent = connect(server); Socket talking = connect(server)) {
-            byte[] data = randomBytes(10, 5);
-            long started = System.nanoTime();
-            for (int i = 0; i < 12; i++) { // 1.2 s of echoes, one every 100 ms: three timeouts long
-                assertArrayEquals(data, echo(talking, data), "echo " + i + " of the talking connection");
-                Thread.sleep(100);
+    void idleTimeoutClosesSilentConnectionsButNotTalkingOnesAndIsOffByDefault(String script) throws Exception {
+        long timeoutMillis = 400;
+        CompletableFuture<TestSupport.Server> startingDefault = CompletableFuture.supplyAsync(() -> {
+            try {
+                return TestSupport.startServer(script);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
             }
-            assertClosedByServer(silent); // it never sent a byte
-            assertTrue(System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(400));
-            assertClosedByServer(talking); // silent in turn now
+        });
+        try (TestSupport.Server server = TestSupport.startServer(script, "--idle-timeout", timeoutMillis + "ms");
+             TestSupport.Server withoutTimeout = startingDefault.get(3, TimeUnit.MINUTES);
+             Socket silentForever = connect(withoutTimeout)) {
+            long silentForeverSince = System.nanoTime();
+            Socket silent = connect(server);
+            long silentSince = System.nanoTime();
+            FutureTask<Long> silentClosed = new FutureTask<>(() -> closedByServerAt(silent));
+            Thread.ofVirtual().start(silentClosed);
+            try (silent; Socket talking = connect(server)) {
+                byte[] data = randomBytes(10, 5);
+                long lastEcho = 0;
+                for (int i = 0; i < 12; i++) { // 1.2 s of echoes, one every 100 ms: three timeouts long
+                    if (i > 0) Thread.sleep(100);
+                    assertArrayEquals(data, echo(talking, data), "echo " + i + " of the talking connection");
+                    lastEcho = System.nanoTime();
+                }
+                long silentMillis = (silentClosed.get(30, TimeUnit.SECONDS) - silentSince) / 1_000_000;
+                assertTrue(silentMillis >= timeoutMillis && silentMillis < 3 * timeoutMillis,
+                        "the silent connection was closed " + silentMillis + " ms after it was opened");
+                // silent in turn now; the server's clock restarted at its last read, a little before that echo came
+                // back here (100 ms allowed for that on a busy machine)
+                long talkingMillis = (closedByServerAt(talking) - lastEcho) / 1_000_000;
+                assertTrue(talkingMillis >= timeoutMillis - 100 && talkingMillis < 3 * timeoutMillis,
+                        "the talking connection was closed " + talkingMillis + " ms after its last echo");
+                // without --idle-timeout: still open and echoing after more than three of those timeouts
+                Thread.sleep(Math.max(0, 1500 - (System.nanoTime() - silentForeverSince) / 1_000_000));
+                long foreverMillis = (System.nanoTime() - silentForeverSince) / 1_000_000;
+                assertArrayEquals(data, echo(silentForever, data),
+                        "without --idle-timeout, a connection silent for " + foreverMillis + " ms");
+                System.out.printf("      %s: closed %d ms (silent) and %d ms (after its last echo) with --idle-timeout %d ms;"
+                        + " open after %d ms without%n", script, silentMillis, talkingMillis, timeoutMillis, foreverMillis);
+            }
+        } finally {
+            startingDefault.thenAccept(TestSupport.Server::close); // also when the other start failed
         }
+    }
+
+    /** Waits (up to the read timeout) for the server to close the connection; returns when that was seen. */
+    private static long closedByServerAt(Socket socket) {
+        assertClosedByServer(socket);
+        return System.nanoTime();
     }
 
     @ParameterizedTest(name = "{displayName} [{0}]")
