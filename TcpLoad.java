@@ -169,6 +169,11 @@ public class TcpLoad implements Callable<Integer> {
         System.exit(Cli.run(new TcpLoad(), args));
     }
 
+    /**
+     * Beyond --duration + --timeout, how long the end waits for late users, and then for the event loops to close:
+     * a run ends at most twice this after --duration + --timeout (and prints its summary).
+     */
+    private static final long END_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** How long a user waits before trying again after a failed connect: a dead server is not hammered in a loop. */
     private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** File descriptors a run needs beyond one per connection (the JVM's own jars, the log files, stdio). */
@@ -370,13 +375,16 @@ public class TcpLoad implements Callable<Integer> {
         // JIT compiler's first work are left out when a warm-up is given).
         parkUntil(measuredFrom);
         long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
-        // Every user stops sending at endAt and gives each outstanding echo at most --timeout, so this wait is
-        // bounded; the extra second covers a connect attempt that started just before the end.
-        boolean allDone = finished.await(endAt - System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1),
-                TimeUnit.NANOSECONDS);
+        // Every user is done by endAt + --timeout: it stops sending at endAt and gives each outstanding echo at most
+        // --timeout; a connect begun before endAt gives up after --timeout (CONNECT_TIMEOUT_MILLIS), and none begins
+        // after it (User.connect). The margin only covers timers that fire late on a busy machine.
+        boolean allDone = finished.await(endAt - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
-        loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(timeout.toMillis() + 1000);
+        // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
+        // pending connect) at once. Before, this waited up to another --timeout + 1 s, which with the second above
+        // let a run end as late as --duration + 2 x --timeout + 2 s; the issue allows --duration + --timeout.
+        loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(END_MARGIN_NANOS));
         ticker.stop();
         tickerThread.join();
         if (log != null) log.close();
@@ -717,9 +725,19 @@ public class TcpLoad implements Callable<Integer> {
             stats.disconnected();
         }
 
-        /** Opens the connection; called on the user's event loop once {@link ConnectGate} admits it. */
+        /**
+         * Opens the connection; called on the user's event loop once {@link ConnectGate} admits it. A user admitted
+         * only after the end (it queued behind --connect-concurrency others) has nothing left to send: it is done,
+         * instead of starting a connect that could outlast --duration + --timeout.
+         */
         void connect() {
             long started = System.nanoTime();
+            if (started >= endAt) {
+                connecting = false;
+                gate.release();
+                finish();
+                return;
+            }
             bootstrap.clone(loop).handler(this).connect(server, sourcePorts.next()).addListener((ChannelFuture attempt) -> {
                 long now = System.nanoTime();
                 if (!attempt.isSuccess() && sourcePorts.explicitPorts && isPortTaken(attempt.cause())

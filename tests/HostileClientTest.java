@@ -374,7 +374,11 @@ class HostileClientTest {
         try (TestSupport.Server server = TestSupport.startServer("EchoVirtualThreads.java")) {
             LoadRun run = tcpLoad(server.host() + ":" + server.port(), () -> server.script().process.destroyForcibly());
             Map<String, Long> kinds = run.failuresByKind();
-            assertTrue(kinds.get("closed") + kinds.get("io") > 0, "the open connections' loss\n" + run.output());
+            // Killed, its kernel closes every connection at once: an end of stream or a reset, both "closed" (a reset
+            // or a broken pipe on write is not "io"), at least one per user's open connection, and nothing times out
+            // (seen in four runs: closed=20-26, io=0, timeout=0)
+            assertTrue(kinds.get("closed") >= 20, "each of the 20 open connections' loss\n" + run.output());
+            assertEquals(0, kinds.get("io") + kinds.get("timeout") + kinds.get("mismatch"), "no other kind\n" + run.output());
             assertTrue(kinds.get("connect") > 0, "the reconnections refused\n" + run.output());
             assertTrue(Long.parseLong(run.value("Received")) > 0, "echoes before it went\n" + run.output());
         }
@@ -395,7 +399,8 @@ class HostileClientTest {
 
     /**
      * Runs TcpLoad for 3 s with a 1 s timeout, {@code midRun} two seconds in; asserts exit 1, the summary, and an end
-     * within --duration + --timeout of its start line (plus 1.5 s for the JVM to print and exit on a busy machine).
+     * within --duration + --timeout of its start line, plus TcpLoad's own margin (2 x 500 ms, END_MARGIN_NANOS, used
+     * only by a user running late) and 500 ms for the JVM to print and exit on a busy machine.
      */
     private static LoadRun tcpLoad(String host, Runnable midRun) throws Exception {
         try (TestSupport.Script load = TestSupport.jbang("TcpLoad.java", "--host", host, "--users", "20",
@@ -410,7 +415,7 @@ class HostileClientTest {
             long millis = (System.nanoTime() - started) / 1_000_000;
             assertEquals(1, exitCode, load.output());
             assertTrue(load.stdout.contains("=== Load Test Complete ==="), load.output());
-            assertTrue(millis <= 3000 + 1000 + 1500, "ended " + millis + " ms after its start line\n" + load.output());
+            assertTrue(millis <= 3000 + 1000 + 2 * 500 + 500, "ended " + millis + " ms after its start line\n" + load.output());
             return new LoadRun(List.copyOf(load.stdout), load.output());
         }
     }
