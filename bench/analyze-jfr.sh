@@ -91,15 +91,23 @@ EOF
 fi
 
 [[ -f "$recording" ]] || { echo "analyze-jfr.sh: no such recording: $recording" >&2; exit 1; }
-./jbang build analyze-jfr.java >/dev/null # compile outside the timing
 bytes=$(stat -c %s "$recording")
+if (( bytes < 200000000 )); then
+  echo "analyze-jfr.sh: warning: $recording is $((bytes / 1000000)) MB, under the 200 MB this benchmark is about" >&2
+fi
+./jbang build analyze-jfr.java >/dev/null # compile outside the timing
 start=$(date +%s.%N)
+status=0 # 1 is a warning (a recording cut short: what could be read was analysed), so the figures still print
 /usr/bin/time -f "%M" -o "${TMPDIR:-/tmp}/analyze-jfr-rss.$$" \
-  ./jbang -R-Xmx256m analyze-jfr.java "$recording" >"${TMPDIR:-/tmp}/analyze-jfr-out.$$"
+  ./jbang -R-Xmx256m analyze-jfr.java "$recording" >"${TMPDIR:-/tmp}/analyze-jfr-out.$$" || status=$?
 end=$(date +%s.%N)
 rss_kb=$(tail -1 "${TMPDIR:-/tmp}/analyze-jfr-rss.$$")
 rm -f "${TMPDIR:-/tmp}/analyze-jfr-rss.$$"
 head -40 "${TMPDIR:-/tmp}/analyze-jfr-out.$$" && rm -f "${TMPDIR:-/tmp}/analyze-jfr-out.$$"
-awk -v b="$bytes" -v s="$start" -v e="$end" -v r="$rss_kb" 'BEGIN {
+(( status <= 1 )) || { echo "analyze-jfr.sh: analyze-jfr.java failed (exit $status)" >&2; exit "$status"; }
+(( status == 0 )) || echo "analyze-jfr.sh: analyze-jfr.java exited 1: a warning (above); the figures below still hold"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- analyze-jfr.java common/JfrMetrics.java || echo ' with uncommitted analyzer changes')"
+awk -v b="$bytes" -v s="$start" -v e="$end" -v r="$rss_kb" -v when="$(date -u '+%Y-%m-%d %H:%M UTC')" -v commit="$commit" 'BEGIN {
   t = e - s; mb = b / 1e6;
-  printf "analyze-jfr: %.1f MB in %.1f s = %.1f MB/s with -Xmx256m (max RSS %.0f MB, including JVM start)\n", mb, t, mb / t, r / 1024 }'
+  printf "analyze-jfr: %.1f MB in %.1f s = %.1f MB/s with -Xmx256m (max RSS %.0f MB, including JVM start), %s, commit %s\n",
+    mb, t, mb / t, r / 1024, when, commit }'
