@@ -805,7 +805,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     .max(Comparator.comparing(dir -> dir.getFileName().toString()))
                     .orElseThrow(() -> new Cli.UserError(1, "--live: JVM " + pid
                             + " has no JFR repository: is it recording (a server's --jfr, or -XX:StartFlightRecording)?"
-                            + " Give the JVM's pid, from the server's READY line (pid=...), not the ./jbang launcher's"));
+                            + " Give the JVM's pid, as the server's READY line prints it (pid=...)"));
         } catch (IOException e) {
             throw new Cli.UserError(1, "--live: cannot look for JVM " + pid + "'s JFR repository: " + e.getMessage());
         }
