@@ -116,7 +116,13 @@ final class TestSupport {
 
     /** Starts {@code ./jbang <script> <args...>}. */
     static Script jbang(String script, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ROOT.resolve("jbang").toString(), script));
+        return jbang(List.of(), script, args);
+    }
+
+    /** Starts {@code <launcher...> ./jbang <script> <args...>}, e.g. under {@code prlimit --nofile=...}. */
+    static Script jbang(List<String> launcher, String script, String... args) throws IOException {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(ROOT.resolve("jbang").toString(), script));
         command.addAll(List.of(args));
         return new Script(command);
     }
@@ -139,11 +145,16 @@ final class TestSupport {
 
     /** The same, with {@code javaOptions} for the server's JVM (JBang's {@code -R}), e.g. a fixed heap. */
     static Server startServer(List<String> javaOptions, String script, String... args) throws Exception {
+        return startServer(List.of(), javaOptions, script, args);
+    }
+
+    /** The same, started by {@code launcher} (a command prefix such as {@code prlimit --nofile=256:256}). */
+    static Server startServer(List<String> launcher, List<String> javaOptions, String script, String... args) throws Exception {
         List<String> all = new ArrayList<>();
         for (String option : javaOptions) all.add("-R=" + option);
         all.addAll(List.of(script, "--port", "0"));
         all.addAll(List.of(args));
-        Script process = jbang(all.get(0), all.subList(1, all.size()).toArray(String[]::new));
+        Script process = jbang(launcher, all.get(0), all.subList(1, all.size()).toArray(String[]::new));
         try {
             Matcher ready = process.awaitLine(READY, Duration.ofSeconds(120));
             Map<String, String> fields = new java.util.LinkedHashMap<>();
@@ -173,10 +184,15 @@ final class TestSupport {
      * line, e.g. where io_uring is disabled in a container) skips the test instead of failing it.
      */
     static Server startServerOrSkip(String server, String... args) throws Exception {
+        return startServerOrSkip(List.of(), server, args);
+    }
+
+    /** The same, started by {@code launcher} (a command prefix). */
+    static Server startServerOrSkip(List<String> launcher, String server, String... args) throws Exception {
         List<String> words = new ArrayList<>(List.of(server.split(" ")));
         words.addAll(List.of(args));
         try {
-            return startServer(words.get(0), words.subList(1, words.size()).toArray(String[]::new));
+            return startServer(launcher, List.of(), words.get(0), words.subList(1, words.size()).toArray(String[]::new));
         } catch (AssertionError e) {
             if (String.valueOf(e.getMessage()).contains("is not available here")) {
                 org.junit.jupiter.api.Assumptions.abort(server + ": " + e.getMessage().lines()
