@@ -225,7 +225,7 @@ class HostileClientTest {
 
     /**
      * 3,334 of each abuse (10,002 connections, the issue's 10,000) leave no open file and no thread behind. Making
-      * them took 1.7-5.2 s per server here (each server's whole test 7-11 s).
+     * them took 1.7-5.2 s per server here (each server's whole test 7-11 s).
      */
     @ParameterizedTest(name = "{displayName} [{0}]")
     @FieldSource("SERVERS")
