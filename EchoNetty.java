@@ -42,7 +42,6 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -124,16 +123,17 @@ public class EchoNetty implements Callable<Integer> {
         } catch (Exception e) {
             acceptor.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             eventLoops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            if (isAddressInUse(e)) throw new Cli.UserError(1, "port " + options.port + " is already in use");
-            throw e;
+            throw ServerRuntime.cannotListen(options, e);
         }
         int port = ((InetSocketAddress) listener.localAddress()).getPort();
         runtime.ready(getClass().getSimpleName(), options.bind, port, "netty", options,
                 "transport=" + chosen.label() + " threads=" + threads + " offload=" + offload, () -> {
+                    // Half a second for the closes and half for the loops: an event loop busy in --work sleep:5s
+                    // cannot act sooner, and the stop (JFR dump included) must end within 2 s whatever the handler.
                     listener.close().syncUninterruptibly();
-                    connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
-                    acceptor.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-                    eventLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(1500);
+                    connections.close().awaitUninterruptibly(500, TimeUnit.MILLISECONDS);
+                    acceptor.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS);
+                    eventLoops.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).awaitUninterruptibly(500);
                     if (offloadPool != null) offloadPool.shutdownNow();
                 });
         listener.closeFuture().sync(); // until a signal stops it
@@ -145,10 +145,6 @@ public class EchoNetty implements Callable<Integer> {
         if (options.bufferPolicy == ServerOptions.BufferPolicy.FIXED) return new FixedRecvByteBufAllocator(options.bufferSize);
         int smallest = Math.min(2048, options.bufferSize);
         return new AdaptiveRecvByteBufAllocator(smallest, smallest, options.bufferSize);
-    }
-
-    private static boolean isAddressInUse(Throwable e) {
-        return e instanceof BindException || String.valueOf(e.getMessage()).contains("Address already in use");
     }
 
     /**

@@ -11,7 +11,6 @@
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -105,12 +104,12 @@ public class EchoPlatformThreads implements Callable<Integer> {
         }
     }
 
-    /** Listens on --bind:--port; a port already taken is a one-line error (exit 1), not a stack trace. */
+    /** Listens on --bind:--port; a port already taken or an address not ours is a one-line error (exit 1). */
     private ServerSocket listen() throws IOException {
         try {
             return new ServerSocket(options.port, options.backlog, InetAddress.getByName(options.bind));
-        } catch (BindException e) {
-            throw new Cli.UserError(1, "port " + options.port + " is already in use");
+        } catch (IOException e) {
+            throw ServerRuntime.cannotListen(options, e);
         }
     }
 }

@@ -17,7 +17,7 @@ final class ServerOptions {
     @Option(names = "--port", converter = Port.class, description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--bind", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    @Option(names = "--bind", converter = Address.class, description = "address to listen on (default: ${DEFAULT-VALUE})")
     String bind = "127.0.0.1";
 
     @Option(names = "--buffer-size", converter = PositiveSize.class,
@@ -116,6 +116,19 @@ final class ServerOptions {
                 // reported below, like an out-of-range value
             }
             throw new TypeConversionException("'" + text + "' is not " + expected);
+        }
+    }
+
+    /** A host name or address that resolves, kept as written for the ready line: a typo is bad input (exit 2). */
+    static final class Address implements ITypeConverter<String> {
+        @Override
+        public String convert(String text) {
+            try {
+                java.net.InetAddress.getByName(text);
+                return text;
+            } catch (java.net.UnknownHostException e) {
+                throw new TypeConversionException("'" + text + "' is not an address or a known host name");
+            }
         }
     }
 

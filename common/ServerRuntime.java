@@ -104,6 +104,16 @@ final class ServerRuntime {
     }
 
     /**
+     * The one line for a listener that cannot be opened: the port taken is the common case and gets exactly that
+     * line; anything else (an address this machine does not have, a privileged port) says what the system said.
+     */
+    static Cli.UserError cannotListen(ServerOptions options, Throwable cause) {
+        String reason = String.valueOf(cause.getMessage());
+        if (reason.contains("Address already in use")) return new Cli.UserError(1, "port " + options.port + " is already in use");
+        return new Cli.UserError(1, "cannot listen on " + options.bind + ":" + options.port + ": " + reason);
+    }
+
+    /**
      * Prints the ready line and arms the stop: on SIGTERM or SIGINT {@code stopServer} closes the listener and the
      * connections, the recording is dumped and STATS printed, which releases {@link #awaitStopped()}. The signals are
      * handled directly rather than in a shutdown hook, because hooks run concurrently with JFR's own (which races to
