@@ -25,6 +25,16 @@ import org.junit.platform.launcher.core.LauncherFactory;
  */
 public class RunTests {
     public static void main(String[] args) throws Exception {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.println("""
+                    Usage: ./jbang tests/RunTests.java [<pattern>...]
+                    Builds every script at the repository root, runs every tests/*Test.java with JUnit, prints one
+                    line per test and ends with "N passed, N failed" (exit 0 only when none failed).
+                      <pattern>   regular expression on test class names, e.g. 'EchoServer' or 'Hostile|Soak';
+                                  several patterns run the union (default: every test class)
+                    Environment: SOAK_SECONDS, the soak's length in seconds (default 60)""");
+            return;
+        }
         int buildFailures = buildScripts();
         Path classes = Path.of(RunTests.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         LauncherDiscoveryRequestBuilder request = LauncherDiscoveryRequestBuilder.request()
