@@ -17,7 +17,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -34,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -274,7 +279,7 @@ public class Experiment implements Callable<Integer> {
         if (durationOption != null && durationOption.toMillis() < 500) throw new Cli.UserError(2, "--duration must be at least 500ms");
         pin();
         if (out == null) out = Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(out);
+        createOut();
         describeEnvironment();
         idleConnections = fitToOpenFiles(profile.idleConnections, selected);
         buildScripts();
@@ -309,8 +314,27 @@ public class Experiment implements Callable<Integer> {
         return 0;
     }
 
+    private void createOut() {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "a file of that name is in the way"
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e.getClass().getSimpleName();
+            throw new Cli.UserError(2, "--out: cannot create the folder " + out + ": " + why);
+        }
+        if (!Files.isWritable(out)) throw new Cli.UserError(2, "--out: " + out + " is not writable");
+    }
+
+    /** The named subset of {@code all}; null means the default. An empty list or a blank name is refused, not read as "all". */
     private static <T> List<T> select(List<String> names, List<T> all, Function<T, String> name, String flag, String what) {
-        if (names == null || names.isEmpty()) return all;
+        if (names == null) return all;
+        if (names.isEmpty() || names.stream().anyMatch(String::isBlank)) {
+            throw new Cli.UserError(2, flag + ": " + (names.isEmpty() ? "an empty list" : "a blank name in '" + String.join(",", names) + "'")
+                    + ": name one " + what + " or more, separated by commas (see --list)");
+        }
         List<T> chosen = new ArrayList<>();
         for (String wanted : names) {
             T match = all.stream().filter(t -> name.apply(t).equals(wanted.trim())).findFirst().orElseThrow(() ->
@@ -511,6 +535,7 @@ public class Experiment implements Callable<Integer> {
         if (asked && (serverCpus == null || loadCpus == null)) {
             throw new Cli.UserError(2, "--server-cpus and --load-cpus go together");
         }
+        if (asked) checkCpuSets();
         if (!taskset) {
             if (asked) throw new Cli.UserError(2, "--server-cpus: taskset is not installed");
             data.notes.add("Pinning impossible: taskset is not installed; servers and TcpLoad share all cores.");
@@ -534,6 +559,59 @@ public class Experiment implements Callable<Integer> {
         serverPin = List.of("taskset", "-c", serverCpus);
         loadPin = List.of("taskset", "-c", loadCpus);
         data.environment.pinning = "servers on CPU " + serverCpus + ", TcpLoad on CPU " + loadCpus + " (taskset)";
+    }
+
+    /** The CPU sets asked for: both online, and apart, so the generator never competes with the server for a core. */
+    private void checkCpuSets() {
+        Set<Integer> online = onlineCpus();
+        Set<Integer> shared = cpuSet("--server-cpus", serverCpus, online);
+        shared.retainAll(cpuSet("--load-cpus", loadCpus, online));
+        if (!shared.isEmpty()) {
+            throw new Cli.UserError(2, "--server-cpus " + serverCpus + " and --load-cpus " + loadCpus + " share CPU "
+                    + cpuNames(shared) + ": the generator would compete with the server for it");
+        }
+    }
+
+    private static final Pattern CPU_RANGE = Pattern.compile("(\\d+)(?:-(\\d+)(?::(\\d+))?)?");
+
+    /** A CPU list in taskset's syntax ("0", "1-3", "0,2", "0-6:2"), the kernel's too; null when malformed. */
+    private static Set<Integer> parseCpuList(String list) {
+        Set<Integer> cpus = new TreeSet<>();
+        for (String part : list.split(",", -1)) {
+            Matcher range = CPU_RANGE.matcher(part.trim());
+            if (!range.matches()) return null;
+            int first = Integer.parseInt(range.group(1));
+            int last = range.group(2) == null ? first : Integer.parseInt(range.group(2));
+            int stride = range.group(3) == null ? 1 : Math.max(1, Integer.parseInt(range.group(3)));
+            for (int cpu = first; cpu <= last; cpu += stride) cpus.add(cpu);
+        }
+        return cpus;
+    }
+
+    private static Set<Integer> cpuSet(String flag, String list, Set<Integer> online) {
+        Set<Integer> cpus = parseCpuList(list);
+        if (cpus == null || cpus.isEmpty()) throw new Cli.UserError(2, flag + ": '" + list + "' is not a CPU list (examples: 0, 1-3, 0,2)");
+        Set<Integer> offline = new TreeSet<>(cpus);
+        offline.removeAll(online);
+        if (!offline.isEmpty()) throw new Cli.UserError(2, flag + ": CPU " + cpuNames(offline) + " not online (online: " + cpuNames(online) + ")");
+        return cpus;
+    }
+
+    private static String cpuNames(Set<Integer> cpus) {
+        return cpus.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    /** The kernel's list of online CPUs; 0 to n-1 where it cannot be read. */
+    private static Set<Integer> onlineCpus() {
+        try {
+            Set<Integer> online = parseCpuList(Files.readString(Path.of("/sys/devices/system/cpu/online")).trim());
+            if (online != null) return online;
+        } catch (IOException unreadable) {
+            // the fallback below
+        }
+        Set<Integer> all = new TreeSet<>();
+        for (int cpu = 0; cpu < Runtime.getRuntime().availableProcessors(); cpu++) all.add(cpu);
+        return all;
     }
 
     /** Both ends of every idle connection hold a file each: the limit caps how many the idle workload can open. */

@@ -124,7 +124,10 @@ class ExperimentTest {
     void badInputGivesOneLineAndExitCode2() throws Exception {
         String[][] cases = {
                 {"--variants", "platform,carrier-pigeon"}, {"--workloads", "nope"}, {"--profile", "huge"},
-                {"--trials", "0"}, {"--server-cpus", "0"}, {"--duration", "soon"}};
+                {"--trials", "0"}, {"--server-cpus", "0"}, {"--duration", "soon"},
+                {"--variants", ","}, {"--workloads", "idle,,churn"}, {"--variants", " "},
+                {"--server-cpus", "0", "--load-cpus", "0-1"}, {"--load-cpus", "4095", "--server-cpus", "0"},
+                {"--out", "/proc/experiment"}};
         List<TestSupport.Script> runs = new ArrayList<>(); // all at once: each is a JVM start of its own
         try {
             for (String[] args : cases) runs.add(TestSupport.jbang("Experiment.java", args));
