@@ -15,6 +15,7 @@ final class ReportModel {
     static final class Experiment {
         Environment environment = new Environment();
         List<String> notes = new ArrayList<>();
+        Map<String, String> skippedVariants = new LinkedHashMap<>(); // variant -> the line that said it is unavailable here
         List<Workload> workloads = new ArrayList<>();
         boolean complete;
     }

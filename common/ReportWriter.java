@@ -67,14 +67,32 @@ final class ReportWriter {
         row("Open-files limit", Long.toString(env.openFilesLimit));
         row("Server JVM options", "`" + String.join(" ", env.serverJvmOptions) + "`: " + env.serverJvmOptionsWhy);
         md.append('\n');
-        if (!data.notes.isEmpty()) {
+        List<String> notes = new ArrayList<>(data.notes);
+        data.skippedVariants.forEach((variant, why) -> notes.add("**" + variant + " skipped**: not available on this machine (`" + why + "`)."));
+        notes.addAll(skippedRuns());
+        if (!notes.isEmpty()) {
             md.append("**Notes**\n\n");
-            data.notes.forEach(n -> md.append("- ").append(n).append('\n'));
+            notes.forEach(n -> md.append("- ").append(n).append('\n'));
             md.append('\n');
         }
         variantsTable();
         md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
                 .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
+    }
+
+    /** Runs not started because of an earlier run's failure, grouped by that failure: one note each. */
+    private List<String> skippedRuns() {
+        Map<String, List<String>> byCause = new LinkedHashMap<>();
+        for (ReportModel.Workload workload : data.workloads) {
+            for (ReportModel.Run run : workload.runs) {
+                if (!run.status.equals("skipped")) continue;
+                byCause.computeIfAbsent(run.failure, k -> new ArrayList<>()).add(workload.name + " (" + run.label
+                        + (run.setting.isEmpty() ? "" : " · " + run.setting) + (run.trial > 1 ? ", trial " + run.trial : "") + ")");
+            }
+        }
+        List<String> notes = new ArrayList<>();
+        byCause.forEach((cause, runs) -> notes.add("**Skipped runs** because " + cause + ": " + String.join(", ", runs) + "."));
+        return notes;
     }
 
     private void row(String key, String value) {
