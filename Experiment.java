@@ -52,8 +52,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The experiment: runs a series of workloads against every server variant, each server in its own pinned process
- * started through {@code ./jbang}, the load generator in another, and writes {@code report.md}, {@code data.json}
- * and charts into one results folder.
+ * (started with the java command line {@code ./jbang} resolves for it, see {@link Launch}), the load generator in
+ * another, and writes {@code report.md}, {@code data.json} and charts into one results folder.
  *
  * <p>Each run: start the server with a JFR recording, wait for its READY line, sample it from /proc every second,
  * run TcpLoad (warm-up, then the measured part) once per step, stop the server with SIGTERM, analyse its recording.
@@ -485,9 +485,10 @@ public class Experiment implements Callable<Integer> {
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
         env.cores = Runtime.getRuntime().availableProcessors();
         env.kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
-        env.jdk = System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " "
-                + Runtime.version() + " (servers and TcpLoad run on the JDK ./jbang picks, started with the java command line it"
-                + " would exec, resolved once per script with `./jbang info tools`)";
+        env.jdk = System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " " + Runtime.version();
+        env.launch = "each server and each TcpLoad exec'd directly with the java command line `./jbang info tools` resolves "
+                + "for its script (the launcher's JDK, the script's //JAVA_OPTIONS, its built jar and dependencies), resolved "
+                + "once per series: the launcher's own two JVM starts stay out of every run";
         env.nettyVersion = nettyVersion();
         env.commit = kitCommit();
         env.openFilesLimit = openFilesLimit();
@@ -565,6 +566,7 @@ public class Experiment implements Callable<Integer> {
         }
         serverPin = List.of("taskset", "-c", serverCpus);
         loadPin = List.of("taskset", "-c", loadCpus);
+        data.environment.pinned = true;
         data.environment.pinning = "servers on CPU " + serverCpus + ", TcpLoad on CPU " + loadCpus + " (taskset)";
     }
 

@@ -31,6 +31,8 @@ final class ReportModel {
         String kernel;
         String jdk;
         String nettyVersion;
+        String launch; // how servers and TcpLoad were started
+        boolean pinned;
         String pinning;
         long openFilesLimit;
         List<String> serverJvmOptions;

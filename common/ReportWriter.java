@@ -50,9 +50,12 @@ final class ReportWriter {
         ReportModel.Environment env = data.environment;
         md.append("# Virtual threads vs event loop for TCP servers: experiment report\n\n");
         if (!data.complete) md.append("> **Partial report**: the series has not finished (or was interrupted); the sections below hold the runs that finished.\n\n");
-        md.append("Each server variant ran in its own process, started through `./jbang` with a JFR recording, pinned with taskset; "
-                + "TcpLoad ran in another process on the other cores. Server CPU (user + system), RSS, threads and open files "
-                + "come from `/proc` every second; latencies from TcpLoad's HdrHistogram (µs resolution). ")
+        md.append("Each server variant ran in its own process with a JFR recording, started with the java command line "
+                + "`./jbang info tools` resolves for its script; ")
+                .append(env.pinned ? "servers and TcpLoad (another process) pinned to separate cores with taskset. "
+                        : "TcpLoad ran in another process, not pinned: it shared the servers' cores (see Pinning). ")
+                .append("Server CPU (user + system), RSS, threads and open files come from `/proc` every second; latencies "
+                        + "from TcpLoad's HdrHistogram (µs resolution). ")
                 .append(env.trials > 1 ? "Each figure is the median of " + env.trials + " trials, with min–max in brackets.\n\n" : "One trial per run.\n\n");
         md.append("## Environment\n\n| | |\n|---|---|\n");
         row("Date", env.date);
@@ -62,6 +65,7 @@ final class ReportWriter {
         row("CPU", env.cpuModel + ", " + env.cores + " cores");
         row("Kernel", "Linux " + env.kernel);
         row("JDK", env.jdk);
+        row("Launch", env.launch);
         row("Netty", env.nettyVersion + "; transports: " + transports());
         row("Pinning", env.pinning);
         row("Open-files limit", Long.toString(env.openFilesLimit));
@@ -195,6 +199,9 @@ final class ReportWriter {
 
     private static final Column SERVER_CPU = new Column("server CPU", c -> 100 * c.cpuSeconds() / c.step.measuredSeconds,
             v -> String.format(Locale.ROOT, "%.0f%%", v));
+    /** How much of the server's CPU was the kernel's (system time): socket calls and wake-ups against the model's own work. */
+    private static final Column KERNEL_SHARE = new Column("of it kernel", c -> 100 * c.step.serverSystemSeconds / c.cpuSeconds(),
+            v -> String.format(Locale.ROOT, "%.0f%%", v));
     private static final Column CPU_PER_1K = new Column("CPU per 1k msgs", c -> 1000 * c.cpuSeconds() / c.received(),
             v -> Cli.formatNanos(v * 1e9));
     private static final Column RSS_PEAK = new Column("server RSS", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib);
@@ -205,7 +212,7 @@ final class ReportWriter {
         return switch (table) {
             case "seed" -> List.of(count("Sent", "sent"), count("Received", "received"), count("Failures", "failures"),
                     latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99"),
-                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, RSS_PEAK, THREADS_PEAK);
+                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, KERNEL_SHARE, RSS_PEAK, THREADS_PEAK);
             case "idle" -> List.of(
                     new Column("connections", c -> c.summary("connections", "peakOpen"), ReportWriter::integer),
                     new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") < 0 ? Double.NaN // not all opened
@@ -220,7 +227,7 @@ final class ReportWriter {
                     count("Failures", "failures"), SERVER_CPU);
             case "throughput" -> List.of(MSG_PER_SEC,
                     new Column("MB/s", c -> c.summary("throughput", "mbPerSec"), v -> String.format(Locale.ROOT, "%.1f", v)),
-                    latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU,
+                    latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
                     new Column("CPU s per GB", c -> c.cpuSeconds() / (c.summary("throughput", "mbPerSec") * c.step.measuredSeconds / 1000),
                             v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, RSS_PEAK);
             case "sweep" -> List.of(new Column("offered msg/s", c -> c.step.load.getAsJsonObject("config").get("rate").getAsDouble(),
@@ -231,7 +238,7 @@ final class ReportWriter {
             case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportWriter::integer),
                     latency("echo Avg", "mean"), latency("echo p99", "p99"),
                     new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
-                    count("Failures", "failures"), SERVER_CPU,
+                    count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
                     new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9)));
             default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
                     latency("p50", "p50"), latency("p99", "p99"), latency("p99.9", "p999"), latency("max", "max"),

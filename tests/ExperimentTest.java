@@ -34,7 +34,7 @@ class ExperimentTest {
             assertEquals(0, run.await(Duration.ofMinutes(9)), run.output());
         }
         String report = Files.readString(out.resolve("report.md"));
-        for (String field : List.of("| Date |", "| Command |", "| CPU |", "| Kernel |", "| JDK |", "| Netty |", "| Pinning |",
+        for (String field : List.of("| Date |", "| Command |", "| CPU |", "| Kernel |", "| JDK |", "| Launch |", "| Netty |", "| Pinning |",
                 "| Open-files limit |", "| Server JVM options |")) {
             assertTrue(report.contains(field), "environment lacks " + field);
         }
