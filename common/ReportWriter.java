@@ -473,6 +473,9 @@ final class ReportWriter {
     private void jfr(ReportModel.Workload workload) {
         if (workload.jfrMarkdown == null && workload.flamegraphs.isEmpty()) return;
         md.append("### Inside the servers (JFR)\n\n");
+        if (workload.runs.stream().anyMatch(r -> r.trial > 1)) {
+            md.append("_From trial 1's recordings only; the later trials' recordings are not analysed._\n\n");
+        }
         if (workload.jfrMarkdown != null) md.append(workload.jfrMarkdown.strip()).append("\n\n");
         if (!workload.flamegraphs.isEmpty()) {
             md.append("Flame graphs (CPU samples): ").append(workload.flamegraphs.entrySet().stream()
