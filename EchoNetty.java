@@ -57,7 +57,7 @@ import picocli.CommandLine.Option;
  * Echoes every byte back on the connection it came from, with a few event loops each serving many connections
  * without blocking: Netty's model. The shape follows Netty's own example/echo server.
  */
-@Command(name = "EchoNetty", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "EchoNetty", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "TCP echo server: Netty event loops.")
 public class EchoNetty implements Callable<Integer> {
     @Mixin

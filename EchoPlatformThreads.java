@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
  * are repeated there on purpose, so that each variant reads top to bottom and {@code diff} shows that the thread is
  * the only difference measured. What is not the model (flags, stats, JFR, stop, the adaptive buffer) is in common/.
  */
-@Command(name = "EchoPlatformThreads", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "EchoPlatformThreads", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "TCP echo server: one platform thread per connection.")
 public class EchoPlatformThreads implements Callable<Integer> {
     @Mixin

@@ -28,7 +28,7 @@ import picocli.CommandLine.Mixin;
  * are repeated there on purpose, so that each variant reads top to bottom and {@code diff} shows that the thread is
  * the only difference measured. What is not the model (flags, stats, JFR, stop, the adaptive buffer) is in common/.
  */
-@Command(name = "EchoVirtualThreads", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "EchoVirtualThreads", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         description = "TCP echo server: one virtual thread per connection.")
 public class EchoVirtualThreads implements Callable<Integer> {
     @Mixin

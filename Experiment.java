@@ -41,6 +41,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -68,9 +71,12 @@ public class Experiment implements Callable<Integer> {
     /**
      * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s on 2026-11-27); full is
      * what results.md is written from (about 35 minutes); smoke exists for the test suite: every workload once
-     * against the two contenders of the question, with the shortest runs that still measure. Each server and each
-     * TcpLoad is a process of its own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so
-     * the profiles differ mostly in how many runs they start; --variants, --trials and --duration override.
+     * against netty-epoll alone (handler-work adds its --offload row, so tables and charts still compare two rows),
+     * with the shortest runs that still echo something: 57 s on 2026-11-27 with the test suite of others running
+     * (load average 4), 1m31s before it dropped its second variant. Each server and each TcpLoad is a process of its
+     * own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly
+     * in how many runs they start, and smoke cannot come near 30 s: its 8 runs and 7 analyses are 23 JVM starts
+     * after the launcher's own. --variants, --trials and --duration override.
      *
      * <p>A server is warmed up once, in its first step; the later steps of the same server (message sizes, sweep
      * rates) only let the new load level settle, with {@code settle}. Every step starts a fresh TcpLoad JVM, though,
@@ -80,7 +86,7 @@ public class Experiment implements Callable<Integer> {
      */
     enum Profile {
         smoke(1, "300ms", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
-                List.of("sleep:5ms"), List.of("virtual", "netty-epoll"), FlameGraphs.none),
+                List.of("sleep:5ms"), List.of("netty-epoll"), FlameGraphs.none),
         quick(1, "3s", "3s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
                 List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll"), FlameGraphs.cpuBound),
         full(3, "3s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
@@ -656,19 +662,32 @@ public class Experiment implements Callable<Integer> {
 
     private final Map<String, Launch> launches = new ConcurrentHashMap<>();
 
-    /** Compiles every script once up front and resolves its command line, so no measured run pays for either. */
-    private void buildScripts() {
+    /**
+     * Compiles every script once up front and resolves its command line, so no measured run pays for either. Each
+     * {@code ./jbang info tools} is a JVM start of its own (2-3 s here): the scripts are resolved side by side, and
+     * only those not built yet are then built, one at a time.
+     */
+    private void buildScripts() throws Exception {
         Set<String> scripts = new LinkedHashSet<>();
         variants.forEach(v -> scripts.add(v.script()));
         scripts.add("TcpLoad.java");
         scripts.add("analyze-jfr.java");
         for (String script : scripts) {
-            progress("building " + script + " ...");
             if (!Files.exists(ROOT.resolve(script))) throw new Cli.UserError(1, script + " not found in " + ROOT);
+        }
+        progress("resolving " + String.join(", ", scripts) + " ...");
+        Map<String, Future<Launch>> resolving = new LinkedHashMap<>();
+        try (var resolvers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String script : scripts) resolving.put(script, resolvers.submit(() -> resolveLaunch(script, new ArrayList<>())));
+        }
+        for (String script : scripts) {
+            Launch launch = result(resolving.get(script)); // null until the script is built
             List<String> lines = new ArrayList<>();
-            Launch launch = resolveLaunch(script, lines); // null until the script is built
-            if (launch == null && runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))) {
-                launch = resolveLaunch(script, lines);
+            if (launch == null) {
+                progress("building " + script + " ...");
+                if (runCollecting(List.of(ROOT.resolve("jbang").toString(), "build", script), lines, Duration.ofMinutes(5))) {
+                    launch = resolveLaunch(script, lines);
+                }
             }
             if (launch != null) {
                 launches.put(script, launch);
@@ -681,13 +700,21 @@ public class Experiment implements Callable<Integer> {
         }
     }
 
+    private static <T> T result(Future<T> future) throws Exception {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
     private Path jarCopies;
 
     /**
      * A copy of the script's jar that lives as long as this series: the launcher's cache entry can be rebuilt (and is
      * briefly missing) when someone runs an edited script meanwhile, and the series must use one build throughout.
      */
-    private Path privateCopy(Path jar, String script) {
+    private synchronized Path privateCopy(Path jar, String script) {
         try {
             if (jarCopies == null) {
                 jarCopies = Files.createTempDirectory("experiment-jars");

@@ -11,6 +11,17 @@ import picocli.CommandLine;
 final class Cli {
     private Cli() {}
 
+    /** {@code --version} of a script: its name and the JDK running it, the one version that varies between machines. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {spec.name() + " on JDK " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")"};
+        }
+    }
+
     /** A failure the user can act on: printed as one line, exits with {@code exitCode}. */
     static final class UserError extends RuntimeException {
         final int exitCode;

@@ -107,6 +107,49 @@ class ExperimentTest {
         return report.substring(start, end < 0 ? report.length() : end);
     }
 
+    /**
+     * A server killed while its load runs (as the OOM killer would) is marked failed in the report with its last lines,
+     * and the series goes on to the next variant.
+     */
+    @Test
+    @Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void aServerThatDiesMidRunIsMarkedFailedAndTheSeriesGoesOn(@TempDir Path out) throws Exception {
+        try (TestSupport.Script run = TestSupport.jbang("Experiment.java", "--profile", "smoke", "--workloads", "seed-echo",
+                "--variants", "virtual,netty-epoll", "--duration", "1s", "--out", out.toString())) {
+            // the virtual-thread server (its main class, then its options), once TcpLoad runs against it
+            ProcessHandle server = null;
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (server == null && System.nanoTime() < deadline && run.process.isAlive()) {
+                List<ProcessHandle> children = run.process.descendants().toList();
+                if (children.stream().anyMatch(p -> commandLine(p).contains(" TcpLoad --host "))) {
+                    server = children.stream().filter(p -> commandLine(p).contains(" EchoVirtualThreads --port ")).findFirst().orElse(null);
+                }
+                Thread.sleep(20);
+            }
+            assertTrue(server != null, "no virtual-thread server under load was seen\n" + run.output());
+            server.destroyForcibly();
+            assertEquals(0, run.await(Duration.ofMinutes(2)), run.output());
+            assertTrue(run.stdout.stream().anyMatch(l -> l.contains("1 runs failed")), run.output());
+        }
+        String section = section(Files.readString(out.resolve("report.md")), "seed-echo");
+        assertTrue(section.contains("**virtual: failed** — the server died during the run"), section);
+        assertTrue(section.contains("READY EchoVirtualThreads"), "the failed run shows the server's last lines\n" + section);
+        JsonObject data = JsonParser.parseString(Files.readString(out.resolve("data.json"))).getAsJsonObject();
+        List<JsonObject> runs = data.getAsJsonArray("workloads").get(0).getAsJsonObject().getAsJsonArray("runs").asList()
+                .stream().map(JsonElement::getAsJsonObject).toList();
+        assertEquals(List.of("virtual", "netty-epoll"), runs.stream().map(r -> r.get("variant").getAsString()).toList());
+        assertEquals(List.of("failed", "ok"), runs.stream().map(r -> r.get("status").getAsString()).toList());
+    }
+
+    /** From /proc: ProcessHandle.Info cuts a command line at 4 KiB, before TcpLoad's main class (its class path is long). */
+    private static String commandLine(ProcessHandle process) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline")).replace('\0', ' ');
+        } catch (java.io.IOException | RuntimeException gone) {
+            return "";
+        }
+    }
+
     @Test
     void listsEveryWorkloadAndVariantWithOneLineEach() throws Exception {
         try (TestSupport.Script list = TestSupport.jbang("Experiment.java", "--list")) {
