@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -29,8 +30,11 @@ final class ChartWriter {
     /**
      * Draws a throw-away chart so that Java2D and its fonts are loaded now: they register a JVM shutdown hook when
      * first used, which fails once Ctrl-C has started the shutdown, and the report of an interrupted run needs them.
+     * ImageIO's disk cache is turned off for the same reason: its first cached write registers a hook too ("Shutdown
+     * in progress"), and a PNG of a few tens of KiB needs no cache file.
      */
     static void prepare() {
+        ImageIO.setUseCache(false);
         XYChart chart = chart("", "", "");
         chart.addSeries("-", new double[] {1, 2}, new double[] {1, 2});
         BitmapEncoder.getBufferedImage(chart);
