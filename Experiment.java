@@ -70,10 +70,10 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s at 00:44 and 5m00s at
-     * 04:30 UTC on 2026-11-27); full is what results.md is written from (about 35 minutes); smoke exists for the test suite: every workload once
-     * against netty-epoll alone (handler-work adds its --offload row, so tables and charts still compare two rows),
-     * with the shortest runs that still echo something: 57 s on 2026-11-27 with the test suite of others running
-     * (load average 4), 1m31s before it dropped its second variant. Each server and each TcpLoad is a process of its
+     * 04:30 UTC on 2026-11-27); full is what results.md is written from (about 35 minutes); smoke exists for the
+     * test suite: every workload once against netty-epoll alone (handler-work adds its --offload row, so tables and
+     * charts still compare two rows), with the shortest runs that still echo something: 57 s on 2026-11-27 with
+     * the test suite of others running (load average 4), 1m31s before it dropped its second variant. Each server and each TcpLoad is a process of its
      * own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly
      * in how many runs they start, and smoke cannot come near 30 s: its 8 runs and 7 analyses are 23 JVM starts
      * after the launcher's own. --variants, --trials and --duration override.
