@@ -69,14 +69,14 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s at 00:44 and 5m00s at
-     * 04:30 UTC on 2026-11-27); full is what results.md is written from (about 35 minutes); smoke exists for the
-     * test suite: every workload once against netty-epoll alone (handler-work adds its --offload row, so tables and
-     * charts still compare two rows), with the shortest runs that still echo something: 57 s on 2026-11-27 with
-     * the test suite of others running (load average 4), 1m31s before it dropped its second variant. Each server and each TcpLoad is a process of its
-     * own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles differ mostly
-     * in how many runs they start, and smoke cannot come near 30 s: its 8 runs and 7 analyses are 23 JVM starts
-     * after the launcher's own. --variants, --trials and --duration override.
+     * quick is the default and fits in about 5.5 minutes on a quiet 2-core machine (5m15s at 00:44 and 5m00s at 04:30
+     * UTC on 2026-11-27); full is what results.md is written from (about 35 minutes); smoke exists for the test suite:
+     * every workload once against netty-epoll alone (handler-work adds its --offload row, so tables and charts still
+     * compare two rows), with the shortest runs that still echo something: 57 s on 2026-11-27 with the test suite of
+     * others running (load average 4), 1m31s before it dropped its second variant. Each server and each TcpLoad is a
+     * process of its own (about 2 s and 1.5 s of start-up here, see {@link #RUN_OVERHEAD_SECONDS}), so the profiles
+     * differ mostly in how many runs they start, and smoke cannot come near 30 s: its 8 runs and 7 analyses are 23 JVM
+     * starts after the launcher's own. --variants, --trials and --duration override.
      *
      * <p>A server is warmed up once, in its first step; the later steps of the same server (message sizes, sweep
      * rates) only let the new load level settle, with {@code settle}. Every step starts a fresh TcpLoad JVM, though,
