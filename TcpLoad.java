@@ -382,8 +382,7 @@ public class TcpLoad implements Callable<Integer> {
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
         // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
-        // pending connect) at once. Before, this waited up to another --timeout + 1 s, which with the second above
-        // let a run end as late as --duration + 2 x --timeout + 2 s; the issue allows --duration + --timeout.
+        // pending connect) at once, so the run still ends within --duration + --timeout and the two margins.
         loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(END_MARGIN_NANOS));
         ticker.stop();
         tickerThread.join();

@@ -116,13 +116,18 @@ final class TestSupport {
 
     /** Starts {@code ./jbang <script> <args...>}. */
     static Script jbang(String script, String... args) throws IOException {
-        return jbang(List.of(), script, args);
+        return jbang(List.of(), List.of(), script, args);
     }
 
-    /** Starts {@code <launcher...> ./jbang <script> <args...>}, e.g. under {@code prlimit --nofile=...}. */
-    static Script jbang(List<String> launcher, String script, String... args) throws IOException {
+    /**
+     * Starts {@code <launcher...> ./jbang -R=<javaOption>... <script> <args...>}: {@code launcher} is a command prefix
+     * such as {@code prlimit --nofile=256:256}, {@code javaOptions} go to the script's JVM (JBang's {@code -R}).
+     */
+    static Script jbang(List<String> launcher, List<String> javaOptions, String script, String... args) throws IOException {
         List<String> command = new ArrayList<>(launcher);
-        command.addAll(List.of(ROOT.resolve("jbang").toString(), script));
+        command.add(ROOT.resolve("jbang").toString());
+        for (String option : javaOptions) command.add("-R=" + option);
+        command.add(script);
         command.addAll(List.of(args));
         return new Script(command);
     }
@@ -150,11 +155,9 @@ final class TestSupport {
 
     /** The same, started by {@code launcher} (a command prefix such as {@code prlimit --nofile=256:256}). */
     static Server startServer(List<String> launcher, List<String> javaOptions, String script, String... args) throws Exception {
-        List<String> all = new ArrayList<>();
-        for (String option : javaOptions) all.add("-R=" + option);
-        all.addAll(List.of(script, "--port", "0"));
+        List<String> all = new ArrayList<>(List.of("--port", "0"));
         all.addAll(List.of(args));
-        Script process = jbang(launcher, all.get(0), all.subList(1, all.size()).toArray(String[]::new));
+        Script process = jbang(launcher, javaOptions, script, all.toArray(String[]::new));
         try {
             Matcher ready = process.awaitLine(READY, Duration.ofSeconds(120));
             Map<String, String> fields = new java.util.LinkedHashMap<>();
