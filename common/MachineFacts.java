@@ -1,0 +1,53 @@
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** What a report must say about the machine and the code it measured, read from the machine and the clone. */
+final class MachineFacts {
+    private MachineFacts() {}
+
+    static String cpuModel() throws IOException {
+        return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
+    }
+
+    static String kernel() throws IOException {
+        return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+    }
+
+    static String jdk() {
+        return System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " " + Runtime.version();
+    }
+
+    /** The kit's git commit, so a report names the code it measured; "unknown" outside a git clone. */
+    static String kitCommit(Path root) {
+        List<String> head = new ArrayList<>(), changes = new ArrayList<>();
+        if (!ChildProcess.run(List.of("git", "rev-parse", "--short", "HEAD"), root, head, Duration.ofSeconds(30)) || head.isEmpty()) {
+            return "unknown (not a git clone)";
+        }
+        ChildProcess.run(List.of("git", "status", "--porcelain", "--untracked-files=no", "--", "*.java", "common", "echo.jfc"),
+                root, changes, Duration.ofSeconds(30));
+        return head.get(0) + (changes.isEmpty() ? "" : " with uncommitted changes to " + changes.size() + " file(s)");
+    }
+
+    static String nettyVersion(Path root) {
+        try {
+            Matcher m = Pattern.compile("//DEPS io\\.netty:netty-all:(\\S+)").matcher(Files.readString(root.resolve("EchoNetty.java")));
+            return m.find() ? "Netty " + m.group(1) : "unknown";
+        } catch (IOException missing) {
+            return "unknown (EchoNetty.java not found)";
+        }
+    }
+
+    /** This process's soft limit on open files (what ulimit -n says); the servers and TcpLoad inherit it. */
+    static long openFilesLimit() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/limits")).stream().filter(l -> l.startsWith("Max open files"))
+                .findFirst().map(l -> l.substring(26).trim().split("\\s+")[0])
+                .map(soft -> soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft)).orElse(Long.MAX_VALUE);
+    }
+}

@@ -1,0 +1,53 @@
+import java.time.Duration;
+import java.util.List;
+
+/** The plan of a series as data: the server models, and each server process to start with the load steps against it. */
+final class Plan {
+    private Plan() {}
+
+    /**
+     * Start-up costs measured here (2 cores, quiet): a server JVM to READY, the idle reading and its stop take about
+     * 2 s; a TcpLoad JVM to its first message and its exit about 1.5 s; analyze-jfr about 2 s per workload plus 0.5 s
+     * per recording it reads or draws. The plan's estimate (--list, and the ETA until the first runs have measured
+     * the real pace) adds these to the warm-up and measured times.
+     */
+    static final double RUN_OVERHEAD_SECONDS = 2, STEP_OVERHEAD_SECONDS = 1.5, ANALYSIS_SECONDS = 2, PER_RECORDING_SECONDS = 0.5;
+
+    /**
+     * A server model. {@code mayBeUnavailable}: a transport the kernel or container may not offer (io_uring is often
+     * disabled in containers); such a variant is started once before the series and, if it says it is unavailable,
+     * skipped with a note instead of failing every run.
+     */
+    record Variant(String name, String script, List<String> args, boolean mayBeUnavailable, String description) {
+        boolean isNetty() {
+            return script.equals("EchoNetty.java");
+        }
+    }
+
+    /**
+     * One server process to start and the load steps to run against it. {@code sloP99}: when set, each step is
+     * checked against it and the run stops at the first step past it (higher rates only add queueing).
+     */
+    record Run(String workload, Variant variant, String label, String setting, List<String> serverArgs,
+               List<Step> steps, int trial, Duration sloP99) {
+        double plannedSeconds() {
+            return RUN_OVERHEAD_SECONDS + steps.stream().mapToDouble(Step::plannedSeconds).sum();
+        }
+
+        /** The row, setting and trial, as the progress line and the notes name a run. */
+        String describe(boolean severalTrials) {
+            return label + (setting.isEmpty() ? "" : " · " + setting) + (severalTrials ? ", trial " + trial : "");
+        }
+    }
+
+    /** One TcpLoad invocation (its --host, --json and --warmup are added by the runner). */
+    record Step(String label, List<String> loadArgs, Duration warmup, Duration measure) {
+        double plannedSeconds() {
+            return STEP_OVERHEAD_SECONDS + (warmup.toMillis() + measure.toMillis()) / 1000.0;
+        }
+
+        Step withWarmup(Duration newWarmup) {
+            return new Step(label, loadArgs, newWarmup, measure);
+        }
+    }
+}
