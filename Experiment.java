@@ -15,16 +15,13 @@
 //SOURCES common/RecordingAnalysis.java
 //SOURCES common/SeriesProgress.java
 //SOURCES common/ReportModel.java
+//SOURCES common/ReportTables.java
 //SOURCES common/ReportWriter.java
 //SOURCES common/ChartWriter.java
 //JAVA_OPTIONS -Djava.awt.headless=true
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -40,7 +37,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -164,7 +160,7 @@ public class Experiment implements Callable<Integer> {
                     "Bulk transfer and RPC at full speed: every user sends its next message as soon as the echo is back. "
                             + "Message rate, bandwidth and the server CPU each costs.",
                     "throughput", (e, name) -> e.perVariant(name, e.profile.messageSizes.stream()
-                            .map(size -> e.step(ReportWriter.bytes(size), e.measure(),
+                            .map(size -> e.step(ReportTables.bytes(size), e.measure(),
                                     "--users", "100", "--size", Integer.toString(size), "--interval", "0"))
                             .toArray(Plan.Step[]::new))),
             new Workload("rate-sweep", "open loop at rising offered rates until p99 exceeds the SLO or errors appear",
@@ -240,13 +236,13 @@ public class Experiment implements Callable<Integer> {
             printList();
             return 0;
         }
-        variants = new ArrayList<>(select(variantNames == null ? profile.variants : variantNames, VARIANTS, Plan.Variant::name, "--variants", "variant"));
-        List<Workload> selected = select(workloadNames, workloads, Workload::name, "--workloads", "workload");
+        variants = new ArrayList<>(Cli.select(variantNames == null ? profile.variants : variantNames, VARIANTS, Plan.Variant::name, "--variants", "variant"));
+        List<Workload> selected = Cli.select(workloadNames, workloads, Workload::name, "--workloads", "workload");
         if (trialsOption != null && trialsOption < 1) throw new Cli.UserError(2, "--trials must be at least 1");
         if (durationOption != null && durationOption.toMillis() < 500) throw new Cli.UserError(2, "--duration must be at least 500ms");
         CpuPlacement placement = CpuPlacement.choose(serverCpus, loadCpus);
         if (out == null) out = Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        createOut();
+        Cli.createFolder("--out", out);
         describeEnvironment(placement);
         idleConnections = fitToOpenFiles(profile.idleConnections, selected);
         ServerRun runner = build(placement);
@@ -525,37 +521,6 @@ public class Experiment implements Callable<Integer> {
         return fitted;
     }
 
-    private void createOut() {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
-                    : e instanceof AccessDeniedException ? "permission denied"
-                    : e instanceof FileAlreadyExistsException ? "a file of that name is in the way"
-                    : e instanceof NoSuchFileException ? "no such file or directory"
-                    : e.getClass().getSimpleName();
-            throw new Cli.UserError(2, "--out: cannot create the folder " + out + ": " + why);
-        }
-        if (!Files.isWritable(out)) throw new Cli.UserError(2, "--out: " + out + " is not writable");
-    }
-
-    /** The named subset of {@code all}; null means the default. An empty list or a blank name is refused, not read as "all". */
-    private static <T> List<T> select(List<String> names, List<T> all, Function<T, String> name, String flag, String what) {
-        if (names == null) return all;
-        if (names.isEmpty() || names.stream().anyMatch(String::isBlank)) {
-            throw new Cli.UserError(2, flag + ": " + (names.isEmpty() ? "an empty list" : "a blank name in '" + String.join(",", names) + "'")
-                    + ": name one " + what + " or more, separated by commas (see --list)");
-        }
-        List<T> chosen = new ArrayList<>();
-        for (String wanted : names) {
-            T match = all.stream().filter(t -> name.apply(t).equals(wanted.trim())).findFirst().orElseThrow(() ->
-                    new Cli.UserError(2, flag + ": unknown " + what + " '" + wanted + "' (known: "
-                            + all.stream().map(name).collect(Collectors.joining(", ")) + ")"));
-            if (!chosen.contains(match)) chosen.add(match);
-        }
-        return chosen;
-    }
-
     private void printList() {
         System.out.println("Workloads:");
         workloads.forEach(w -> System.out.printf("  %-13s %s%n", w.name(), w.summary()));
@@ -565,7 +530,7 @@ public class Experiment implements Callable<Integer> {
         for (Profile p : Profile.values()) {
             Experiment planner = new Experiment();
             planner.profile = p;
-            planner.variants = select(p.variants, VARIANTS, Plan.Variant::name, "--profile", "variant");
+            planner.variants = Cli.select(p.variants, VARIANTS, Plan.Variant::name, "--profile", "variant");
             planner.idleConnections = p.idleConnections;
             List<Plan.Run> plans = planner.workloads.stream().flatMap(w -> w.plans().plan(planner, w.name()).stream()).toList();
             System.out.printf(Locale.ROOT, "  %-6s ~%s: %d trial(s), %d server runs, %d load steps, warm-up %s, measured %s per step"

@@ -1,7 +1,18 @@
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 
 /**
@@ -53,6 +64,38 @@ final class Cli {
             return 1;
         });
         return commandLine.execute(args);
+    }
+
+    /** Creates {@code folder} (and its parents) or fails with one line naming {@code flag} and why. */
+    static void createFolder(String flag, Path folder) {
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "a file of that name is in the way"
+                    : e instanceof NoSuchFileException ? "no such file or directory"
+                    : e.getClass().getSimpleName();
+            throw new UserError(2, flag + ": cannot create the folder " + folder + ": " + why);
+        }
+        if (!Files.isWritable(folder)) throw new UserError(2, flag + ": " + folder + " is not writable");
+    }
+
+    /** The named subset of {@code all}; null means the default. An empty list or a blank name is refused, not read as "all". */
+    static <T> List<T> select(List<String> names, List<T> all, Function<T, String> name, String flag, String what) {
+        if (names == null) return all;
+        if (names.isEmpty() || names.stream().anyMatch(String::isBlank)) {
+            throw new UserError(2, flag + ": " + (names.isEmpty() ? "an empty list" : "a blank name in '" + String.join(",", names) + "'")
+                    + ": name one " + what + " or more, separated by commas (see --list)");
+        }
+        List<T> chosen = new ArrayList<>();
+        for (String wanted : names) {
+            T match = all.stream().filter(t -> name.apply(t).equals(wanted.trim())).findFirst().orElseThrow(() ->
+                    new UserError(2, flag + ": unknown " + what + " '" + wanted + "' (known: "
+                            + all.stream().map(name).collect(Collectors.joining(", ")) + ")"));
+            if (!chosen.contains(match)) chosen.add(match);
+        }
+        return chosen;
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|h)?");

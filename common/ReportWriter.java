@@ -1,14 +1,12 @@
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -117,7 +115,7 @@ final class ReportWriter {
         md.append("**Variants** (as each server described itself in its READY line)\n\n| variant | ready line | idle RSS | idle threads |\n|---|---|---|---|\n");
         first.forEach((variant, run) -> md.append("| ").append(variant).append(" | `").append(run.ready.entrySet().stream()
                         .filter(e -> !e.getKey().equals("pid")).map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")))
-                .append("` | ").append(run.idle == null ? "" : mib(run.idle.rssKiB())).append(" | ")
+                .append("` | ").append(run.idle == null ? "" : ReportTables.mib(run.idle.rssKiB())).append(" | ")
                 .append(run.idle == null ? "" : run.idle.threads()).append(" |\n"));
         md.append('\n');
     }
@@ -130,8 +128,8 @@ final class ReportWriter {
         md.append("**What it models.** ").append(workload.models).append("\n\n");
         md.append("**Parameters.** ").append(workload.parameters).append("\n\n");
         workload.notes.forEach(n -> md.append("> ").append(n).append("\n\n"));
-        List<Row> rows = rows(workload);
-        List<Column> columns = columns(workload.table);
+        List<ReportTables.Row> rows = ReportTables.rows(workload);
+        List<ReportTables.Column> columns = ReportTables.columns(workload.table);
         table(rows, columns, workload.table.equals("seed"));
         if (workload.table.equals("sweep")) saturationTable(rows);
         warnings(rows);
@@ -140,133 +138,27 @@ final class ReportWriter {
         jfr(workload);
     }
 
-    /** A table row: one variant (and setting and step) with the cells of all its trials. */
-    record Row(String label, String setting, String step, List<ReportModel.Run> runs, List<Cell> cells) {
-        String name() {
-            return label + (setting.isEmpty() ? "" : " · " + setting) + (step.isEmpty() ? "" : " · " + step);
-        }
-    }
-
-    /** One measured step of one trial. */
-    record Cell(ReportModel.Run run, ReportModel.Step step) {
-        JsonObject summary() {
-            return step.load.getAsJsonObject("summary");
-        }
-
-        double summary(String... path) {
-            JsonElement e = summary();
-            for (String key : path) {
-                if (e == null || !e.isJsonObject()) return Double.NaN;
-                e = e.getAsJsonObject().get(key);
-            }
-            return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
-        }
-
-        double cpuSeconds() {
-            return step.serverUserSeconds + step.serverSystemSeconds;
-        }
-
-        double received() {
-            return summary("received");
-        }
-    }
-
-    private static List<Row> rows(ReportModel.Workload workload) {
-        Map<String, Row> rows = new LinkedHashMap<>();
-        for (ReportModel.Run run : workload.runs) {
-            List<String> steps = run.steps.isEmpty() ? List.of("") : run.steps.stream().map(s -> s.label).toList();
-            for (int i = 0; i < steps.size(); i++) {
-                String key = run.label + "\u0000" + run.setting + "\u0000" + steps.get(i);
-                String step = steps.get(i);
-                Row row = rows.computeIfAbsent(key, k -> new Row(run.label, run.setting, step, new ArrayList<>(), new ArrayList<>()));
-                row.runs.add(run);
-                if (i < run.steps.size() && run.steps.get(i).load != null) row.cells.add(new Cell(run, run.steps.get(i)));
-            }
-        }
-        return new ArrayList<>(rows.values());
-    }
-
-    /** A column of a workload's table: its header and how to compute (and print) its figure from one cell. */
-    record Column(String header, Function<Cell, Double> value, Function<Double, String> format) {}
-
-    private static Column latency(String header, String key) {
-        return new Column(header, c -> c.summary("latencyUs", key), ReportWriter::micros);
-    }
-
-    private static Column count(String header, String key) {
-        return new Column(header, c -> c.summary(key), ReportWriter::integer);
-    }
-
-    private static final Column SERVER_CPU = new Column("server CPU", c -> 100 * c.cpuSeconds() / c.step.measuredSeconds,
-            v -> String.format(Locale.ROOT, "%.0f%%", v));
-    /** How much of the server's CPU was the kernel's (system time): socket calls and wake-ups against the model's own work. */
-    private static final Column KERNEL_SHARE = new Column("of it kernel", c -> 100 * c.step.serverSystemSeconds / c.cpuSeconds(),
-            v -> String.format(Locale.ROOT, "%.0f%%", v));
-    private static final Column CPU_PER_1K = new Column("CPU per 1k msgs", c -> 1000 * c.cpuSeconds() / c.received(),
-            v -> Cli.formatNanos(v * 1e9));
-    private static final Column RSS_PEAK = new Column("server RSS", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib);
-    private static final Column THREADS_PEAK = new Column("threads", c -> (double) c.step.serverThreadsPeak, ReportWriter::integer);
-    private static final Column MSG_PER_SEC = new Column("msg/s", c -> c.summary("throughput", "msgPerSec"), ReportWriter::integer);
-
-    private static List<Column> columns(String table) {
-        return switch (table) {
-            case "seed" -> List.of(count("Sent", "sent"), count("Received", "received"), count("Failures", "failures"),
-                    latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99"),
-                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, KERNEL_SHARE, RSS_PEAK, THREADS_PEAK);
-            case "idle" -> List.of(
-                    new Column("connections", c -> c.summary("connections", "peakOpen"), ReportWriter::integer),
-                    new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") < 0 ? Double.NaN // not all opened
-                            : c.summary("connections", "timeToOpenAllMs") * 1000, ReportWriter::micros),
-                    new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
-                    new Column("idle RSS", c -> (double) c.run().idle.rssKiB(), ReportWriter::mib),
-                    new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportWriter::mib),
-                    new Column("RSS per connection", c -> (c.step.serverRssPeakKiB - c.run().idle.rssKiB())
-                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)),
-                    new Column("threads idle", c -> (double) c.run().idle.threads(), ReportWriter::integer),
-                    THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99"),
-                    count("Failures", "failures"), SERVER_CPU);
-            case "throughput" -> List.of(MSG_PER_SEC,
-                    new Column("MB/s", c -> c.summary("throughput", "mbPerSec"), v -> String.format(Locale.ROOT, "%.1f", v)),
-                    latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
-                    new Column("CPU s per GB", c -> c.cpuSeconds() / (c.summary("throughput", "mbPerSec") * c.step.measuredSeconds / 1000),
-                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, RSS_PEAK);
-            case "sweep" -> List.of(new Column("offered msg/s", c -> c.step.load.getAsJsonObject("config").get("rate").getAsDouble(),
-                            ReportWriter::integer), MSG_PER_SEC, latency("p50", "p50"), latency("p99", "p99"),
-                    new Column("p99 uncorrected", c -> c.summary("uncorrectedLatencyUs", "p99"), ReportWriter::micros),
-                    count("Failures", "failures"), SERVER_CPU,
-                    new Column("within SLO", c -> Boolean.TRUE.equals(c.step.withinSlo) ? 1.0 : 0.0, v -> v >= 0.5 ? "yes" : "**no**"));
-            case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportWriter::integer),
-                    latency("echo Avg", "mean"), latency("echo p99", "p99"),
-                    new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportWriter::micros),
-                    count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
-                    new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9)));
-            default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
-                    latency("p50", "p50"), latency("p99", "p99"), latency("p99.9", "p999"), latency("max", "max"),
-                    SERVER_CPU, CPU_PER_1K, THREADS_PEAK);
-        };
-    }
-
     /** The seed's own figures (Go on a Mac, its README): quoted beside seed-echo for reference only. */
     private static final List<String[]> SEED_GO_ROWS = List.of(
             new String[] {"Go net (seed, a Mac: reference only)", "98,728", "", "", "1.07 ms", "2.37 ms", "3.23 ms", "5.29 ms"},
             new String[] {"Go netpoll (seed, a Mac: reference only)", "97,227", "", "", "1.81 ms", "3.98 ms", "5.23 ms", "7.49 ms"});
 
-    private void table(List<Row> rows, List<Column> columns, boolean withSeedRows) {
-        boolean steps = rows.stream().anyMatch(r -> !r.step.isEmpty());
-        boolean settings = rows.stream().anyMatch(r -> !r.setting.isEmpty());
+    private void table(List<ReportTables.Row> rows, List<ReportTables.Column> columns, boolean withSeedRows) {
+        boolean steps = rows.stream().anyMatch(r -> !r.step().isEmpty());
+        boolean settings = rows.stream().anyMatch(r -> !r.setting().isEmpty());
         md.append("| variant |").append(settings ? " setting |" : "").append(steps ? " step |" : "");
-        columns.forEach(c -> md.append(' ').append(c.header).append(" |"));
+        columns.forEach(c -> md.append(' ').append(c.header()).append(" |"));
         md.append("\n|---|").append(settings ? "---|" : "").append(steps ? "---|" : "").append("---:|".repeat(columns.size())).append('\n');
-        for (Row row : rows) {
-            md.append("| ").append(row.label).append(warned(row) ? " ⚠" : "").append(" |");
-            if (settings) md.append(' ').append(row.setting).append(" |");
-            if (steps) md.append(' ').append(row.step).append(" |");
-            if (row.cells.isEmpty()) {
-                String status = row.runs.get(0).status.equals("ok") ? "no data" : row.runs.get(0).status;
+        for (ReportTables.Row row : rows) {
+            md.append("| ").append(row.label()).append(warned(row) ? " ⚠" : "").append(" |");
+            if (settings) md.append(' ').append(row.setting()).append(" |");
+            if (steps) md.append(' ').append(row.step()).append(" |");
+            if (row.cells().isEmpty()) {
+                String status = row.runs().get(0).status.equals("ok") ? "no data" : row.runs().get(0).status;
                 md.append(' ').append(status).append(" (see below) |").append(" |".repeat(columns.size() - 1)).append('\n');
                 continue;
             }
-            for (Column column : columns) md.append(' ').append(aggregate(row.cells, column)).append(" |");
+            for (ReportTables.Column column : columns) md.append(' ').append(ReportTables.aggregate(row.cells(), column)).append(" |");
             md.append('\n');
         }
         if (withSeedRows) {
@@ -281,42 +173,15 @@ final class ReportWriter {
         md.append('\n');
     }
 
-    /** The median of a column over the trials, with min–max when there is more than one. */
-    private static String aggregate(List<Cell> cells, Column column) {
-        double[] values = cells.stream().mapToDouble(c -> {
-            Double v = column.value.apply(c);
-            return v == null ? Double.NaN : v;
-        }).filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
-        if (values.length == 0) return "–";
-        double median = values.length % 2 == 1 ? values[values.length / 2]
-                : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
-        String text = column.format.apply(median);
-        if (values.length > 1) text += " (" + column.format.apply(values[0]) + "–" + column.format.apply(values[values.length - 1]) + ")";
-        return text;
+    private static boolean warned(ReportTables.Row row) {
+        return row.cells().stream().anyMatch(c -> !ReportTables.warnings(c).isEmpty());
     }
 
-    private static boolean warned(Row row) {
-        return row.cells.stream().anyMatch(c -> !warnings(c).isEmpty());
-    }
-
-    /** TcpLoad's saturation warnings, from its output and its JSON. */
-    private static List<String> warnings(Cell cell) {
-        List<String> all = new ArrayList<>(cell.step.warnings);
-        JsonElement generator = cell.summary().get("generator");
-        if (generator != null && generator.isJsonObject() && generator.getAsJsonObject().has("warnings")) {
-            for (JsonElement w : generator.getAsJsonObject().getAsJsonArray("warnings")) {
-                String text = w.getAsString();
-                if (all.stream().noneMatch(line -> line.contains(text))) all.add(text);
-            }
-        }
-        return all;
-    }
-
-    private void warnings(List<Row> rows) {
-        for (Row row : rows) {
-            for (Cell cell : row.cells) {
-                for (String warning : warnings(cell)) {
-                    md.append("⚠ **").append(row.name()).append(cell.run.trial > 1 ? " (trial " + cell.run.trial + ")" : "")
+    private void warnings(List<ReportTables.Row> rows) {
+        for (ReportTables.Row row : rows) {
+            for (ReportTables.Cell cell : row.cells()) {
+                for (String warning : ReportTables.warnings(cell)) {
+                    md.append("⚠ **").append(row.name()).append(cell.run().trial > 1 ? " (trial " + cell.run().trial + ")" : "")
                             .append("**: ").append(warning).append(" — the figures in this row are the generator's limit, not the server's.\n\n");
                 }
             }
@@ -324,21 +189,21 @@ final class ReportWriter {
     }
 
     /** Saturation rate per variant: the highest offered rate within the SLO without errors. */
-    private void saturationTable(List<Row> rows) {
-        Map<String, List<Row>> byVariant = rows.stream().collect(Collectors.groupingBy(Row::label, LinkedHashMap::new, Collectors.toList()));
+    private void saturationTable(List<ReportTables.Row> rows) {
+        Map<String, List<ReportTables.Row>> byVariant = rows.stream().collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList()));
         md.append("| variant | saturation rate (highest offered msg/s within the SLO) | p99 there | first rate past the SLO |\n|---|---:|---:|---|\n");
         byVariant.forEach((variant, variantRows) -> {
-            Row best = null, firstMiss = null;
-            for (Row row : variantRows) {
-                boolean ok = !row.cells.isEmpty() && row.cells.stream().allMatch(c -> Boolean.TRUE.equals(c.step.withinSlo));
+            ReportTables.Row best = null, firstMiss = null;
+            for (ReportTables.Row row : variantRows) {
+                boolean ok = !row.cells().isEmpty() && row.cells().stream().allMatch(c -> Boolean.TRUE.equals(c.step().withinSlo));
                 if (ok && firstMiss == null) best = row;
-                if (!ok && firstMiss == null && !row.cells.isEmpty()) firstMiss = row;
+                if (!ok && firstMiss == null && !row.cells().isEmpty()) firstMiss = row;
             }
             md.append("| ").append(variant).append(" | ")
-                    .append(best == null ? "below the lowest rate" : (firstMiss == null ? "≥ " : "") + best.step)
-                    .append(" | ").append(best == null ? "–" : aggregate(best.cells, latency("p99", "p99")))
-                    .append(" | ").append(firstMiss == null ? "none reached" : firstMiss.step + ": p99 " + aggregate(firstMiss.cells, latency("p99", "p99"))
-                            + ", failures " + aggregate(firstMiss.cells, count("f", "failures")))
+                    .append(best == null ? "below the lowest rate" : (firstMiss == null ? "≥ " : "") + best.step())
+                    .append(" | ").append(best == null ? "–" : ReportTables.aggregate(best.cells(), ReportTables.latency("p99", "p99")))
+                    .append(" | ").append(firstMiss == null ? "none reached" : firstMiss.step() + ": p99 " + ReportTables.aggregate(firstMiss.cells(), ReportTables.latency("p99", "p99"))
+                            + ", failures " + ReportTables.aggregate(firstMiss.cells(), ReportTables.count("f", "failures")))
                     .append(" |\n");
         });
         md.append('\n');
@@ -369,12 +234,12 @@ final class ReportWriter {
 
     // ---- charts --------------------------------------------------------------------------------------------------
 
-    private void chartsOf(ReportModel.Workload workload, List<Row> rows) throws IOException {
+    private void chartsOf(ReportModel.Workload workload, List<ReportTables.Row> rows) throws IOException {
         List<String> images = new ArrayList<>();
         if (workload.table.equals("sweep")) {
             Map<String, double[][]> curves = new LinkedHashMap<>();
-            rows.stream().collect(Collectors.groupingBy(Row::label, LinkedHashMap::new, Collectors.toList())).forEach((variant, variantRows) -> {
-                List<Cell> firstTrial = variantRows.stream().flatMap(r -> r.cells.stream().limit(1)).toList();
+            rows.stream().collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList())).forEach((variant, variantRows) -> {
+                List<ReportTables.Cell> firstTrial = variantRows.stream().flatMap(r -> r.cells().stream().limit(1)).toList();
                 if (firstTrial.isEmpty()) return;
                 curves.put(variant, new double[][] {
                         firstTrial.stream().mapToDouble(c -> c.summary("throughput", "msgPerSec")).toArray(),
@@ -383,12 +248,12 @@ final class ReportWriter {
             images.add(charts.lines(workload.name + "-latency-vs-throughput", "Latency vs throughput (open loop, p99 corrected)",
                     "achieved msg/s", "p99 latency (µs, log)", true, curves));
         } else {
-            Map<String, List<Row>> groups = rows.stream().collect(Collectors.groupingBy(
-                    r -> (r.setting + " " + r.step).trim(), LinkedHashMap::new, Collectors.toList()));
+            Map<String, List<ReportTables.Row>> groups = rows.stream().collect(Collectors.groupingBy(
+                    r -> (r.setting() + " " + r.step()).trim(), LinkedHashMap::new, Collectors.toList()));
             for (var group : groups.entrySet()) {
                 Map<String, double[][]> spectra = new LinkedHashMap<>();
-                for (Row row : group.getValue()) {
-                    row.cells.stream().findFirst().map(ReportWriter::spectrum).ifPresent(s -> spectra.put(row.label, s));
+                for (ReportTables.Row row : group.getValue()) {
+                    row.cells().stream().findFirst().map(ReportWriter::spectrum).ifPresent(s -> spectra.put(row.label(), s));
                 }
                 String suffix = group.getKey().isEmpty() ? "" : " (" + group.getKey() + ")";
                 images.add(charts.spectrum(workload.name + (group.getKey().isEmpty() ? "" : "-" + group.getKey()) + "-spectrum",
@@ -409,7 +274,7 @@ final class ReportWriter {
     }
 
     /** The spectrum as {x = percentile, y = µs}; the chart writer puts x on a "nines" axis. */
-    private static double[][] spectrum(Cell cell) {
+    private static double[][] spectrum(ReportTables.Cell cell) {
         JsonElement spectrum = cell.summary().get("spectrum");
         if (spectrum == null || !spectrum.isJsonArray()) return null;
         JsonArray points = spectrum.getAsJsonArray();
@@ -448,14 +313,14 @@ final class ReportWriter {
         List<String> categories = new ArrayList<>();
         for (ReportModel.Workload workload : data.workloads) {
             if (workload.table.equals("idle") || workload.table.equals("sweep")) continue; // keepalives and a sweep: not comparable per message
-            for (Row row : rows(workload)) {
+            for (ReportTables.Row row : ReportTables.rows(workload)) {
                 // large messages cost per byte, not per message: the throughput table gives their CPU per GB
-                if (row.cells.isEmpty() || row.step.endsWith("KiB")) continue;
-                String category = workload.name + (row.setting.isEmpty() ? "" : " " + row.setting) + (row.step.isEmpty() ? "" : " " + row.step);
+                if (row.cells().isEmpty() || row.step().endsWith("KiB")) continue;
+                String category = workload.name + (row.setting().isEmpty() ? "" : " " + row.setting()) + (row.step().isEmpty() ? "" : " " + row.step());
                 if (!categories.contains(category)) categories.add(category);
-                double[] values = row.cells.stream().mapToDouble(c -> 1000 * c.cpuSeconds() / c.received())
+                double[] values = row.cells().stream().mapToDouble(c -> 1000 * c.cpuSeconds() / c.received())
                         .filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
-                if (values.length > 0) byVariant.computeIfAbsent(row.label, k -> new LinkedHashMap<>()).put(category, values[values.length / 2] * 1000);
+                if (values.length > 0) byVariant.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(category, values[values.length / 2] * 1000);
             }
         }
         // keep the categories every variant has a figure for, so each group compares all of them
@@ -481,26 +346,5 @@ final class ReportWriter {
             md.append("Flame graphs (CPU samples): ").append(workload.flamegraphs.entrySet().stream()
                     .map(e -> "[" + e.getKey() + "](" + e.getValue() + ")").collect(Collectors.joining(" · "))).append("\n\n");
         }
-    }
-
-    // ---- formats -----------------------------------------------------------------------------------------------
-
-    static String micros(double us) {
-        return Cli.formatNanos(us * 1000);
-    }
-
-    static String mib(double kib) {
-        return String.format(Locale.ROOT, "%.1f MiB", kib / 1024);
-    }
-
-    static String integer(double value) {
-        return String.format(Locale.ROOT, "%,d", Math.round(value));
-    }
-
-    /** "64 B", "16 KiB", "256 KiB". */
-    static String bytes(long size) {
-        if (size >= 1 << 20 && size % (1 << 20) == 0) return (size >> 20) + " MiB";
-        if (size >= 1 << 10 && size % (1 << 10) == 0) return (size >> 10) + " KiB";
-        return size + " B";
     }
 }
