@@ -6,6 +6,8 @@
 //DEPS io.netty:netty-all:4.2.18.Final
 //SOURCES common/Cli.java
 //SOURCES common/LoadReport.java
+//SOURCES common/JitActivity.java
+//SOURCES common/SteadyState.java
 //JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
 
 import io.netty.bootstrap.Bootstrap;
@@ -123,8 +125,18 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--inflight", defaultValue = "1", description = "Messages outstanding per connection (pipelining, default ${DEFAULT-VALUE}).")
     int inflight;
 
-    @Option(names = "--warmup", defaultValue = "0s", description = "Run this long before measuring (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "0s", description = "Run at least this long before measuring (default ${DEFAULT-VALUE}).")
     Duration warmup;
+
+    @Option(names = "--steady", description = "Warm up past --warmup until the JIT is quiet and the echo rate has stopped rising"
+            + " (common/SteadyState.java), at most --warmup-max.")
+    boolean steady;
+
+    @Option(names = "--warmup-max", description = "With --steady: end the warm-up after this long even if not steady (default 30s).")
+    Duration warmupMax;
+
+    @Option(names = "--watch-pid", description = "Also watch this process's (the server's) JIT compiler threads during the warm-up.")
+    Long watchPid;
 
     @Option(names = "--ramp-up", description = "Spread opening the connections over this time.")
     Duration rampUp;
@@ -191,9 +203,19 @@ public class TcpLoad implements Callable<Integer> {
     private boolean scheduled;
     private LoadReport.Recorders stats;
 
-    // The run's clock, all System.nanoTime(): connecting starts at startedAt, measuring at measuredFrom,
-    // sends stop at endAt; a message belongs to the measurement when its intended send time is in [measuredFrom, endAt).
-    private long startedAt, measuredFrom, endAt;
+    // The run's clock, all System.nanoTime(): connecting starts at startedAt, measuring at measuredFrom, sends stop
+    // at endAt(); a message belongs to the measurement when its intended send time is in [measuredFrom, endAt()),
+    // decided when it is sent. With --steady, measuredFrom is Long.MAX_VALUE until the ticker ends the warm-up.
+    private long startedAt, durationNanos;
+    private volatile long measuredFrom;
+    /** Counted down by the ticker when the measured window begins (it prints the MEASURING line). */
+    private final CountDownLatch measuring = new CountDownLatch(1);
+    private LoadReport.Warmup warmupResult;
+
+    private long endAt() {
+        long from = measuredFrom;
+        return from == Long.MAX_VALUE ? Long.MAX_VALUE : from + durationNanos;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -227,6 +249,12 @@ public class TcpLoad implements Callable<Integer> {
         if (shapes > 1) throw new Cli.UserError(2, "--rate, --idle, --burst and --churn are different workloads: give at most one");
         if (rate != null && interval != null) throw new Cli.UserError(2, "--interval does not apply with --rate (the schedule is users/rate per user)");
         if (churn && inflight > 1) throw new Cli.UserError(2, "--inflight does not apply with --churn (one echo per connection)");
+        if (warmupMax != null && !steady) throw new Cli.UserError(2, "--warmup-max applies with --steady only");
+        if (warmupMax == null) warmupMax = Duration.ofSeconds(30);
+        if (steady && warmupMax.compareTo(warmup) < 0) throw new Cli.UserError(2, "--warmup-max must not be shorter than --warmup");
+        if (watchPid != null && Double.isNaN(JitActivity.compilerCpuSeconds(watchPid))) {
+            throw new Cli.UserError(2, "--watch-pid " + watchPid + ": no such process (or its threads cannot be read)");
+        }
         mode = rate != null ? "open" : idle ? "idle" : burst ? "burst" : churn ? "churn" : "closed";
         Duration defaultInterval = idle ? Duration.ofSeconds(1) : burst ? Duration.ofMillis(100) : Duration.ZERO;
         intervalNanos = (interval != null ? interval : defaultInterval).toNanos();
@@ -353,9 +381,9 @@ public class TcpLoad implements Callable<Integer> {
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT);
         ByteBuf sharedPayload = fixedPayload == null ? null : pooledCopy(fixedPayload);
         long epochMillisAtStart = System.currentTimeMillis();
+        durationNanos = duration.toNanos();
         startedAt = System.nanoTime();
-        measuredFrom = startedAt + warmup.toNanos();
-        endAt = measuredFrom + duration.toNanos();
+        measuredFrom = steady ? Long.MAX_VALUE : startedAt + warmup.toNanos();
 
         HistogramLogWriter log = hlog == null ? null : openLog(epochMillisAtStart);
         Ticker ticker = new Ticker(log, showProgress());
@@ -373,12 +401,12 @@ public class TcpLoad implements Callable<Integer> {
         }
         // The generator's own CPU counts from the end of the warm-up, like every other figure (so start-up and the
         // JIT compiler's first work are left out when a warm-up is given).
-        parkUntil(measuredFrom);
+        measuring.await();
         long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
         // Every user is done by endAt + --timeout: it stops sending at endAt and gives each outstanding echo at most
         // --timeout; a connect begun before endAt gives up after --timeout (CONNECT_TIMEOUT_MILLIS), and none begins
         // after it (User.connect). The margin only covers timers that fire late on a busy machine.
-        boolean allDone = finished.await(endAt - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
+        boolean allDone = finished.await(endAt() - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
         // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
@@ -391,8 +419,8 @@ public class TcpLoad implements Callable<Integer> {
         LoadReport.Config config = new LoadReport.Config(host, users, duration.toNanos() / 1e9, warmup.toNanos() / 1e9,
                 mode, payloadSize, intervalNanos / 1e6, rate == null ? 0 : rate, inflight, timeout.toNanos() / 1e6,
                 rampUp == null ? 0 : rampUp.toNanos() / 1e9, connectsPerSecond, sourceIps == null ? List.of() : sourceIps,
-                scheduled);
-        return stats.result(config, ticker.series, wallNanos, cpuNanos, Runtime.getRuntime().availableProcessors(),
+                scheduled, steady, steady ? warmupMax.toNanos() / 1e9 : 0);
+        return stats.result(config, warmupResult, ticker.series, wallNanos, cpuNanos, Runtime.getRuntime().availableProcessors(),
                 allDone ? List.of() : List.of("some users were still busy " + timeout + " after the end; their messages are not counted"));
     }
 
@@ -518,6 +546,8 @@ public class TcpLoad implements Callable<Integer> {
         private final CountDownLatch finished;
         private final long[] dueAt = new long[inflight];
         private final long[] sentAt = new long[inflight];
+        /** Whether each message in flight belongs to the measurement (decided when sent: the window may begin meanwhile). */
+        private final boolean[] measuredAt = new boolean[inflight];
         /**
          * How many of the oldest outstanding messages were already counted as timed out. Their echoes are still
          * owed: when the bytes come, they are skipped. Messages time out and come back in the order they were sent,
@@ -569,15 +599,17 @@ public class TcpLoad implements Callable<Integer> {
             if (outstanding == 0) {
                 if (sending(now)) {
                     wakeAt(schedule.due());
-                } else if (now < endAt) {
-                    wakeAt(endAt); // the connection stays open to the end, even when its next message would come after it
+                } else if (now < endAt()) {
+                    wakeAt(endAt()); // the connection stays open to the end, even when its next message would come after it
                 } else {
                     finish();
                 }
                 return;
             }
-            long next = late < outstanding ? sentAt[slot(late)] + timeoutNanos : endAt;
-            if (late == outstanding && now >= endAt) {
+            // while --steady has not yet fixed the end, a user whose echoes are all late looks again after --timeout
+            long end = endAt();
+            long next = late < outstanding ? sentAt[slot(late)] + timeoutNanos : end == Long.MAX_VALUE ? now + timeoutNanos : end;
+            if (late == outstanding && now >= end) {
                 failOutstanding(LoadReport.Kind.TIMEOUT); // counts nothing more: every message left was counted already
                 finish();
                 return;
@@ -587,7 +619,8 @@ public class TcpLoad implements Callable<Integer> {
         }
 
         private boolean sending(long now) {
-            return schedule.due() < endAt && now < endAt;
+            long end = endAt();
+            return schedule.due() < end && now < end;
         }
 
         private int slot(int age) {
@@ -602,7 +635,7 @@ public class TcpLoad implements Callable<Integer> {
          */
         private void declareTimeouts(long now) {
             while (late < outstanding && now - sentAt[slot(late)] >= timeoutNanos) {
-                stats.fail(LoadReport.Kind.TIMEOUT, dueAt[slot(late)] >= measuredFrom);
+                stats.fail(LoadReport.Kind.TIMEOUT, measuredAt[slot(late)]);
                 late++;
             }
         }
@@ -626,6 +659,7 @@ public class TcpLoad implements Callable<Integer> {
             int slot = slot(outstanding);
             dueAt[slot] = schedule.periodic() ? due : now;
             sentAt[slot] = now;
+            measuredAt[slot] = measured;
             outstanding++;
             schedule.sent();
             stats.sent(measured);
@@ -673,7 +707,7 @@ public class TcpLoad implements Callable<Integer> {
             filled = 0;
             windowFreeAt = arrived;
             schedule.replied(arrived);
-            boolean measured = dueAt[slot] >= measuredFrom;
+            boolean measured = measuredAt[slot];
             if (late > 0) {
                 late--; // a late echo, already counted as a timeout
             } else if (echoDiffers) {
@@ -703,7 +737,7 @@ public class TcpLoad implements Callable<Integer> {
         private void connectionLost(LoadReport.Kind kind) {
             if (outstanding == late) {
                 long now = System.nanoTime();
-                stats.fail(kind, now >= measuredFrom && now < endAt);
+                stats.fail(kind, now >= measuredFrom && now < endAt());
             }
             failOutstanding(kind);
             step();
@@ -711,7 +745,7 @@ public class TcpLoad implements Callable<Integer> {
 
         /** The connection is broken: every message in flight on it failed (unless already counted late); reconnect. */
         private void failOutstanding(LoadReport.Kind kind) {
-            for (int age = late; age < outstanding; age++) stats.fail(kind, dueAt[slot(age)] >= measuredFrom);
+            for (int age = late; age < outstanding; age++) stats.fail(kind, measuredAt[slot(age)]);
             oldest = outstanding = filled = late = 0;
             echoDiffers = false;
             disconnect();
@@ -731,7 +765,7 @@ public class TcpLoad implements Callable<Integer> {
          */
         void connect() {
             long started = System.nanoTime();
-            if (started >= endAt) {
+            if (started >= endAt()) {
                 connecting = false;
                 gate.release();
                 finish();
@@ -757,7 +791,7 @@ public class TcpLoad implements Callable<Integer> {
                 } else {
                     stats.fail(LoadReport.Kind.CONNECT, true);
                     // a dead server is not hammered in a loop
-                    wakeAt(Math.min(now + RECONNECT_PAUSE_NANOS, endAt));
+                    wakeAt(Math.min(now + RECONNECT_PAUSE_NANOS, endAt()));
                 }
             });
         }
@@ -819,10 +853,6 @@ public class TcpLoad implements Callable<Integer> {
         return e instanceof BindException || text.contains("Address already in use") || text.contains("Cannot assign requested address");
     }
 
-    private static void parkUntil(long deadline) {
-        for (long left; (left = deadline - System.nanoTime()) > 0; ) LockSupport.parkNanos(left);
-    }
-
     /**
      * Picks each connection's source address and port itself, walking the ephemeral range, instead of letting the
      * kernel search for a free port: with ~19,000 connections to one server the kernel's search took over 5 s here,
@@ -863,30 +893,95 @@ public class TcpLoad implements Callable<Integer> {
 
     /**
      * Once a second: closes the interval of every recorder (for the per-second series and the --hlog), and prints
-     * the progress line. A thread of its own, so it keeps time even when the event loops are busy.
+     * the progress line. A thread of its own, so it keeps time even when the event loops are busy. During the warm-up
+     * it also feeds {@link SteadyState} once a second, and begins the measured window: at --warmup, or with --steady
+     * when steady or at --warmup-max.
      */
     final class Ticker implements Runnable {
         final List<LoadReport.Second> series = new ArrayList<>();
         private final HistogramLogWriter log;
         private final boolean progress;
+        private final SteadyState steadiness;
+        private final long selfPid = ProcessHandle.current().pid();
+        private double loadJitBefore, serverJitBefore;
+        private long jitReadAt, warmupEchoesBefore;
         private volatile boolean stopped;
 
         Ticker(HistogramLogWriter log, boolean progress) {
             this.log = log;
             this.progress = progress;
+            double minimum = warmup.toNanos() / 1e9;
+            steadiness = new SteadyState(minimum, steady ? warmupMax.toNanos() / 1e9 : minimum);
+            readJit();
         }
 
         @Override
         public void run() {
-            for (int second = 1; !stopped; second++) {
+            long warmupEndsBy = steady ? startedAt + warmupMax.toNanos() : measuredFrom;
+            for (int second = 1; ; ) {
                 long tickAt = startedAt + TimeUnit.SECONDS.toNanos(second);
-                while (!stopped && System.nanoTime() < tickAt) LockSupport.parkNanos(Math.min(tickAt - System.nanoTime(), 50_000_000));
-                tick(second);
+                long wakeAt = measuring.getCount() > 0 ? Math.min(tickAt, warmupEndsBy) : tickAt;
+                while (!stopped && System.nanoTime() < wakeAt) LockSupport.parkNanos(Math.min(wakeAt - System.nanoTime(), 50_000_000));
+                if (stopped) {
+                    tick(second); // the last, partial interval
+                    return;
+                }
+                if (System.nanoTime() >= tickAt) {
+                    if (measuring.getCount() > 0) sampleWarmup(second);
+                    tick(second);
+                    second++;
+                }
+                if (measuring.getCount() > 0) judgeWarmup((System.nanoTime() - startedAt) / 1e9);
             }
         }
 
         void stop() {
             stopped = true;
+        }
+
+        /** One second of the warm-up: the compiler threads' share of a core in each process, and the echoes. */
+        private void sampleWarmup(int second) {
+            long readBefore = jitReadAt;
+            double loadBefore = loadJitBefore, serverBefore = serverJitBefore;
+            readJit();
+            double elapsed = (jitReadAt - readBefore) / 1e9;
+            long echoes = stats.warmupEchoes();
+            steadiness.add(second, percentOfCore(loadBefore, loadJitBefore, elapsed),
+                    watchPid == null ? Double.NaN : percentOfCore(serverBefore, serverJitBefore, elapsed), echoes - warmupEchoesBefore);
+            warmupEchoesBefore = echoes;
+        }
+
+        private void readJit() {
+            jitReadAt = System.nanoTime();
+            loadJitBefore = JitActivity.compilerCpuSeconds(selfPid);
+            serverJitBefore = watchPid == null ? Double.NaN : JitActivity.compilerCpuSeconds(watchPid);
+        }
+
+        /** A compiler thread that HotSpot stops takes its ticks with it: a drop in the sum is an idle second. */
+        private static double percentOfCore(double before, double after, double seconds) {
+            return Double.isNaN(before) || Double.isNaN(after) ? Double.NaN : 100 * Math.max(0, after - before) / seconds;
+        }
+
+        private void judgeWarmup(double seconds) {
+            SteadyState.Verdict verdict;
+            if (steady) {
+                verdict = steadiness.verdict(seconds);
+                if (!verdict.done()) return;
+            } else {
+                if (System.nanoTime() < measuredFrom) return;
+                verdict = steadiness.verdictAtFixedEnd(warmup.toNanos() / 1e9);
+            }
+            long now = System.nanoTime();
+            if (steady) measuredFrom = now;
+            SteadyState.Sample last = steadiness.last();
+            double warmedUp = (measuredFrom - startedAt) / 1e9;
+            warmupResult = new LoadReport.Warmup(warmup.toNanos() / 1e9, warmedUp, verdict.steady(), verdict.reason(),
+                    last == null || Double.isNaN(last.serverJitPercent()) ? null : last.serverJitPercent(),
+                    last == null || Double.isNaN(last.loadJitPercent()) ? null : last.loadJitPercent());
+            System.out.printf(Locale.ROOT, "MEASURING after %.1fs of warm-up: %s%n", warmedUp,
+                    verdict.steady() ? "steady" : "not steady (" + verdict.reason() + ")");
+            System.out.flush();
+            measuring.countDown();
         }
 
         private void tick(int second) {
@@ -895,11 +990,13 @@ public class TcpLoad implements Callable<Integer> {
                 log.outputIntervalHistogram(interval.latency());
                 if (interval.uncorrected() != null) log.outputIntervalHistogram(interval.uncorrected());
             }
-            double measuredSecond = (second * 1e9 - warmup.toNanos()) / 1e9;
-            if (measuredSecond > 0) series.add(interval.asSecond((int) Math.ceil(measuredSecond)));
-            if (progress) {
-                System.err.printf(Locale.ROOT, "[%3ds/%ds] %,8d msg/s  p99 %s  conns %,d  failures %,d%n",
-                        second, Math.round((warmup.toNanos() + duration.toNanos()) / 1e9), interval.received(),
+            long tickAt = startedAt + TimeUnit.SECONDS.toNanos(second), from = measuredFrom;
+            if (tickAt > from) series.add(interval.asSecond((int) Math.ceil((tickAt - from) / 1e9)));
+            if (progress) { // a warm-up second shows its echoes, which the measurement's interval does not count
+                long end = endAt();
+                long echoes = tickAt > from || steadiness.last() == null ? interval.received() : steadiness.last().echoes();
+                System.err.printf(Locale.ROOT, "[%3ds/%s] %,8d msg/s  p99 %s  conns %,d  failures %,d%n", second,
+                        end == Long.MAX_VALUE ? "warm-up" : Math.round((end - startedAt) / 1e9) + "s", echoes,
                         LoadReport.goDuration(interval.latency().getValueAtPercentile(99)), interval.connections(),
                         stats.failureCount());
             }

@@ -37,7 +37,7 @@ final class LoadReport {
 
     record Config(String host, int users, double durationSeconds, double warmupSeconds, String mode, int size,
                   double intervalMs, double rate, int inflight, double timeoutMs, double rampUpSeconds,
-                  double connectRate, List<String> sourceIps, boolean scheduled) {
+                  double connectRate, List<String> sourceIps, boolean scheduled, boolean steady, double warmupMaxSeconds) {
         boolean openLoop() {
             return mode.equals("open") || mode.equals("idle") || mode.equals("burst");
         }
@@ -52,6 +52,13 @@ final class LoadReport {
         }
     }
 
+    /**
+     * How the warm-up ended: its planned minimum (--warmup) and actual length, SteadyState's verdict at its end, and
+     * the compiler threads' share of a core in its last whole second (null when not watched or no second was sampled).
+     */
+    record Warmup(double plannedSeconds, double seconds, boolean steady, String reason, Double serverJitPercentOfCore,
+                  Double loadJitPercentOfCore) {}
+
     /** One second of the run, for the JSON series. */
     record Second(int second, long sent, long received, double p99Us, double lagMaxUs, int connections, long failures) {}
 
@@ -62,7 +69,7 @@ final class LoadReport {
         }
     }
 
-    record Result(Config config, long sent, long received, long[] failuresByKind, Histogram latency, Histogram uncorrected,
+    record Result(Config config, Warmup warmup, long sent, long received, long[] failuresByKind, Histogram latency, Histogram uncorrected,
                   Histogram lag, Histogram connect, long opened, int peakOpen, double timeToOpenAllMs,
                   long wallNanos, long cpuNanos, int cores, List<Second> series, List<String> warnings) {
         long failures() {
@@ -94,7 +101,7 @@ final class LoadReport {
         private final Histogram latencyTotal = newHistogram(), uncorrectedTotal = newHistogram();
         private final LongAccumulator lagMax = new LongAccumulator(Math::max, 0);
         private final LongAdder sent = new LongAdder(), received = new LongAdder(),
-                opened = new LongAdder();
+                opened = new LongAdder(), warmupEchoes = new LongAdder();
         private final LongAdder[] failures = new LongAdder[Kind.values().length];
         private final AtomicInteger open = new AtomicInteger(), peakOpen = new AtomicInteger();
         private final AtomicLong allOpenAfterNanos = new AtomicLong(-1);
@@ -139,10 +146,18 @@ final class LoadReport {
 
         /** A complete, matching echo: its latency from the due time (open loop) and from the actual send. */
         void received(long fromDue, long fromSend, boolean measured) {
-            if (!measured) return;
+            if (!measured) {
+                warmupEchoes.increment();
+                return;
+            }
             received.increment();
             record(latency, fromDue);
             if (uncorrected != null) record(uncorrected, fromSend);
+        }
+
+        /** Complete echoes outside the measurement so far (the warm-up's, for SteadyState). */
+        long warmupEchoes() {
+            return warmupEchoes.sum();
         }
 
         void lag(long nanos, boolean measured) {
@@ -180,7 +195,7 @@ final class LoadReport {
         }
 
         /** Everything measured, with the generator's verdict on itself (the warnings) added. */
-        Result result(Config config, List<Second> series, long wallNanos, long cpuNanos, int cores, List<String> notes) {
+        Result result(Config config, Warmup warmup, List<Second> series, long wallNanos, long cpuNanos, int cores, List<String> notes) {
             Histogram lagTotal = lag.getIntervalHistogram(), connectTotal = connect.getIntervalHistogram();
             long[] byKind = new long[failures.length];
             for (int i = 0; i < byKind.length; i++) byKind[i] = failures[i].sum();
@@ -201,7 +216,7 @@ final class LoadReport {
                 warnings.add(String.format(Locale.ROOT, "the generator used %.0f%% of its %d cpu(s)", 100 * cpuShare, cores));
             }
             long allOpen = allOpenAfterNanos.get();
-            return new Result(config, sent.sum(), received.sum(), byKind, latencyTotal, openLoop ? uncorrectedTotal : null,
+            return new Result(config, warmup, sent.sum(), received.sum(), byKind, latencyTotal, openLoop ? uncorrectedTotal : null,
                     lagTotal, connectTotal, opened.sum(), peakOpen.get(), allOpen < 0 ? -1 : allOpen / 1e6,
                     wallNanos, cpuNanos, cores, series, warnings);
         }
@@ -287,6 +302,8 @@ final class LoadReport {
         config.addProperty("users", c.users());
         config.addProperty("durationSeconds", c.durationSeconds());
         config.addProperty("warmupSeconds", c.warmupSeconds());
+        config.addProperty("steady", c.steady());
+        config.addProperty("warmupMaxSeconds", c.warmupMaxSeconds());
         config.addProperty("mode", c.mode());
         config.addProperty("size", c.size());
         config.addProperty("intervalMs", c.intervalMs());
@@ -347,6 +364,15 @@ final class LoadReport {
         r.warnings().forEach(warnings::add);
         generator.add("warnings", warnings);
         summary.add("generator", generator);
+        Warmup w = r.warmup();
+        JsonObject warmup = new JsonObject();
+        warmup.addProperty("plannedSeconds", w.plannedSeconds());
+        warmup.addProperty("seconds", w.seconds());
+        warmup.addProperty("steady", w.steady());
+        warmup.addProperty("reason", w.reason());
+        warmup.addProperty("serverJitPercentOfCore", w.serverJitPercentOfCore());
+        warmup.addProperty("loadJitPercentOfCore", w.loadJitPercentOfCore());
+        summary.add("warmup", warmup);
         root.add("summary", summary);
 
         JsonArray series = new JsonArray();
@@ -362,7 +388,7 @@ final class LoadReport {
             series.add(second);
         }
         root.add("series", series);
-        Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(root) + "\n");
+        Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n");
     }
 
     private static JsonObject latencyJson(Histogram h) {

@@ -3,6 +3,7 @@
 //DEPS com.google.code.gson:gson:2.13.2
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 import org.junit.jupiter.api.Assumptions;
@@ -69,13 +72,15 @@ class TcpLoadTest {
             assertEquals(0, run.exitCode(), run.output());
             List<String> out = run.stdout();
             assertEquals("Starting test: 20 users for 2s", out.get(0), run.output());
-            assertEquals("", out.get(1));
-            assertEquals("=== Load Test Complete ===", out.get(2));
+            assertEquals("MEASURING after 0.0s of warm-up: not steady (no whole second of warm-up to judge at the end of the 0 s"
+                    + " warm-up)", out.get(1), run.output());
+            assertEquals("", out.get(2));
+            assertEquals("=== Load Test Complete ===", out.get(3));
             String[] seedPrefixes = {"Sent:     ", "Received: ", "Failures: ", "Avg RTT:  ", "p90 RTT:  ", "p95 RTT:  ", "p99 RTT:  "};
             for (int i = 0; i < seedPrefixes.length; i++) {
-                assertTrue(out.get(3 + i).startsWith(seedPrefixes[i]), "line " + (3 + i) + " of\n" + run.output());
+                assertTrue(out.get(4 + i).startsWith(seedPrefixes[i]), "line " + (4 + i) + " of\n" + run.output());
             }
-            assertTrue(out.get(6).matches("Avg RTT:  \\d+(\\.\\d+)?(ns|µs|ms|s)"), out.get(6));
+            assertTrue(out.get(7).matches("Avg RTT:  \\d+(\\.\\d+)?(ns|µs|ms|s)"), out.get(7));
             long sent = run.count("Sent");
             assertTrue(sent > 20, run.output());
             assertEquals(sent, run.count("Received"));
@@ -94,7 +99,11 @@ class TcpLoadTest {
             assertKeys(root.getAsJsonObject("environment"), "jdk", "os", "cores", "hostname", "date");
             JsonObject summary = root.getAsJsonObject("summary");
             assertKeys(summary, "sent", "received", "failures", "failuresByKind", "latencyUs", "spectrum", "throughput",
-                    "connections", "generator");
+                    "connections", "generator", "warmup");
+            JsonObject warmup = summary.getAsJsonObject("warmup");
+            assertKeys(warmup, "plannedSeconds", "seconds", "steady", "reason", "serverJitPercentOfCore", "loadJitPercentOfCore");
+            assertEquals(0.0, warmup.get("seconds").getAsDouble());
+            assertTrue(warmup.get("serverJitPercentOfCore").isJsonNull() && warmup.get("loadJitPercentOfCore").isJsonNull(), warmup.toString());
             assertEquals(sent, summary.get("sent").getAsLong());
             assertKeys(summary.getAsJsonObject("failuresByKind"), "connect", "timeout", "closed", "mismatch", "io");
             String[] latencyKeys = {"mean", "p50", "p90", "p95", "p99", "p999", "max", "count"};
@@ -305,6 +314,83 @@ class TcpLoadTest {
         assertEquals(1, run.exitCode(), run.output());
         assertEquals(1, run.stderr().size(), run.output());
         assertTrue(run.stderr().get(0).contains("cannot connect to 127.0.0.1:" + closedPort), run.output());
+    }
+
+    private static final Pattern MEASURING = Pattern.compile("^MEASURING after (\\d+\\.\\d)s of warm-up: (steady|not steady \\((.+)\\))$");
+
+    /** The run's MEASURING line, which must come once, after "Starting test" and before the summary. */
+    private static Matcher measuringLine(Run run) {
+        List<String> lines = run.stdout().stream().filter(l -> l.startsWith("MEASURING")).toList();
+        assertEquals(1, lines.size(), run.output());
+        assertTrue(run.stdout().indexOf(lines.get(0)) < run.stdout().indexOf("=== Load Test Complete ==="), run.output());
+        Matcher m = MEASURING.matcher(lines.get(0));
+        assertTrue(m.matches(), lines.get(0));
+        return m;
+    }
+
+    private static JsonObject warmupOf(Path json) throws Exception {
+        return JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("summary").getAsJsonObject("warmup");
+    }
+
+    /**
+     * --steady against a real server, watching its JIT: the warm-up ends by the criterion or at the cap (which of
+     * the two depends on how busy this machine is, so either is accepted), the line and the JSON agree, and the
+     * measured window that follows counts every echo.
+     */
+    @Test
+    void steadyWarmUpEndsWithTheMeasuringLineAndTheJsonSaysHow(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("steady.json");
+        try (TestSupport.Server server = TestSupport.startServer("EchoNetty.java")) {
+            Run run = load("--host", server.host() + ":" + server.port(), "--users", "20", "--duration", "1s", "--size", "64",
+                    "--steady", "--warmup", "1s", "--warmup-max", "8s", "--watch-pid", String.valueOf(server.pid()),
+                    "--quiet", "--json", json.toString());
+            assertEquals(0, run.exitCode(), run.output());
+            Matcher line = measuringLine(run);
+            JsonObject warmup = warmupOf(json);
+            boolean steady = line.group(2).equals("steady");
+            assertEquals(steady, warmup.get("steady").getAsBoolean(), warmup.toString());
+            assertEquals(steady ? null : line.group(3), warmup.get("reason").isJsonNull() ? null : warmup.get("reason").getAsString());
+            assertEquals(1.0, warmup.get("plannedSeconds").getAsDouble());
+            double seconds = warmup.get("seconds").getAsDouble();
+            assertEquals(line.group(1), String.format(java.util.Locale.ROOT, "%.1f", seconds));
+            assertTrue(seconds >= (steady ? 3 : 8), "steady needs 3 samples, the cap is 8 s: " + warmup);
+            assertTrue(warmup.get("serverJitPercentOfCore").getAsDouble() >= 0, warmup.toString());
+            assertTrue(warmup.get("loadJitPercentOfCore").getAsDouble() >= 0, warmup.toString());
+            assertTrue(run.count("Received") > 0, run.output());
+            assertEquals(run.count("Sent"), run.count("Received"), run.output());
+        }
+    }
+
+    /** A cap of 1 s is shorter than the 3 samples the rule needs: not steady, whatever the machine does, and no hang. */
+    @Test
+    void aWarmUpCappedBeforeItCanBeSteadyIsMarkedNotSteady(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("capped.json");
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE)) {
+            Run run = load("--host", server.address(), "--users", "5", "--duration", "1s", "--steady", "--warmup-max", "1s",
+                    "--json", json.toString());
+            assertEquals(0, run.exitCode(), run.output());
+            Matcher line = measuringLine(run);
+            assertEquals("only 1 s of warm-up samples where the check needs 3 at the 1 s cap", line.group(3), run.output());
+            JsonObject warmup = warmupOf(json);
+            assertFalse(warmup.get("steady").getAsBoolean());
+            assertEquals(line.group(3), warmup.get("reason").getAsString());
+            assertTrue(warmup.get("serverJitPercentOfCore").isJsonNull(), "no --watch-pid: " + warmup);
+            assertEquals(run.count("Sent"), run.count("Received"), run.output());
+        }
+    }
+
+    @Test
+    void warmUpOptionsThatContradictEachOtherAreUsageErrors() throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE)) {
+            for (List<String> args : List.of(List.of("--warmup-max", "5s"), List.of("--steady", "--warmup", "5s", "--warmup-max", "2s"),
+                    List.of("--watch-pid", "2147483647"))) {
+                List<String> all = new ArrayList<>(List.of("--host", server.address(), "--duration", "1s"));
+                all.addAll(args);
+                Run run = load(all.toArray(String[]::new));
+                assertEquals(2, run.exitCode(), args + "\n" + run.output());
+                assertEquals(1, run.stderr().size(), run.output());
+            }
+        }
     }
 
     @ParameterizedTest
