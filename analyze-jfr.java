@@ -113,8 +113,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     distribution("jvmUser", "JVM user", "jdk.CPULoad", all(), e -> e.getFloat("jvmUser"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
                     distribution("jvmSystem", "JVM system", "jdk.CPULoad", all(), e -> e.getFloat("jvmSystem"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
                     distribution("machineTotal", "machine total", "jdk.CPULoad", all(), e -> e.getFloat("machineTotal"), Unit.PERCENT, Stat.MEAN, Stat.MAX),
-                    top("busiestThreads", "busiest threads (mean % of machine)", "jdk.ThreadCPULoad", all(),
-                            e -> threadName(e.getThread()), e -> e.getFloat("user") + e.getFloat("system"), Unit.PERCENT, Rank.MEAN)),
+                    busiestThreads("busiestThreads", "busiest threads (% of machine, mean over the recording)")),
             new View("threads", "Threads",
                     distribution("platformLive", "live platform threads", "jdk.JavaThreadStatistics", all(),
                             e -> e.getLong("activeCount"), Unit.COUNT, Stat.MIN, Stat.P50, Stat.MAX),
@@ -126,7 +125,8 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     distinct("carriers", "carrier threads seen", Set.of("jdk.ThreadCPULoad", "jdk.ThreadStart"),
                             e -> isCarrier(e.getThread()), e -> e.getThread().getJavaThreadId())),
             new View("scheduler", "Scheduler",
-                    distribution("contextSwitches", "context switches", "jdk.ThreadContextSwitchRate", all(),
+                    // jdk.ThreadContextSwitchRate is the kernel's count for the whole machine, whatever runs on it
+                    distribution("contextSwitches", "context switches, whole machine (not only this JVM)", "jdk.ThreadContextSwitchRate", all(),
                             e -> e.getFloat("switchRate"), Unit.PER_SECOND, Stat.P50, Stat.MAX),
                     distribution("park", "parks (≥ " + THRESHOLD + ")", "jdk.ThreadPark", all(), AnalyzeJfr::nanos, Unit.NANOS, Stat.COUNT, Stat.P50, Stat.P99, Stat.MAX),
                     distribution("monitorEnter", "monitor contention (≥ " + THRESHOLD + ")", "jdk.JavaMonitorEnter", all(), AnalyzeJfr::nanos, Unit.NANOS,
@@ -134,7 +134,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     distribution("pinned", "virtual-thread pinning (≥ " + THRESHOLD + ")", "jdk.VirtualThreadPinned", all(), AnalyzeJfr::nanos, Unit.NANOS,
                             Stat.COUNT, Stat.TOTAL, Stat.MAX),
                     top("pinnedAt", "pinned at", "jdk.VirtualThreadPinned", all(), e -> pinnedFrame(e.getStackTrace()),
-                            e -> 1, Unit.COUNT, Rank.SUM),
+                            e -> 1, Unit.COUNT),
                     count("submitFailed", "virtual-thread submit failures", "jdk.VirtualThreadSubmitFailed", all())),
             new View("socket-io", "Socket I/O (the note says whether counts are samples or totals)",
                     socketMetrics()),
@@ -142,7 +142,7 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
                     distribution("pauses", "GC pauses", "jdk.GarbageCollection", all(), e -> e.getDuration("sumOfPauses").toNanos(),
                             Unit.NANOS, Stat.COUNT, Stat.TOTAL, Stat.P50, Stat.P99, Stat.MAX),
                     top("collectors", "collections by collector", "jdk.GarbageCollection", all(), e -> e.getString("name"),
-                            e -> 1, Unit.COUNT, Rank.SUM),
+                            e -> 1, Unit.COUNT),
                     distribution("heapAfterGc", "heap after GC", "jdk.GCHeapSummary", e -> "After GC".equals(e.getString("when")),
                             e -> e.getLong("heapUsed"), Unit.BYTES, Stat.P50, Stat.MAX)),
             new View("hot-methods", "Hot methods (share of CPU samples: self = on top of the stack, total = anywhere in it)",
@@ -174,12 +174,6 @@ class AnalyzeJfr extends JfrMetrics implements Callable<Integer> { // extends: t
 
     static double nanos(RecordedEvent e) {
         return e.getDuration().toNanos();
-    }
-
-    static String threadName(RecordedThread thread) {
-        if (thread == null) return "(unknown)";
-        String name = thread.getJavaName() != null ? thread.getJavaName() : thread.getOSName();
-        return name == null || name.isEmpty() ? "#" + thread.getJavaThreadId() : name;
     }
 
     /** The virtual-thread scheduler's carriers are platform threads in the JDK's "CarrierThreads" group. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -270,33 +271,146 @@ class JfrMetrics {
         });
     }
 
-    /** Whether a ranked list adds up the values per key (bytes, samples) or averages them (a load sampled each second). */
-    enum Rank { SUM, MEAN }
-
-    /** The top entries of a value grouped by a key; at most {@link #CAP} keys are kept, the rest go to "(other)". */
+    /**
+     * The top entries of a value summed per key (bytes, samples); at most {@link #CAP} keys are kept, the rest go to
+     * "(other)". Not for loads sampled each period: averaging those over a key's own events overstates a key that was
+     * present in few periods ({@link #busiestThreads} says how to weigh them).
+     */
     static Metric top(String key, String label, String event, Predicate<RecordedEvent> filter,
-                      Function<RecordedEvent, String> name, ToDoubleFunction<RecordedEvent> value, Unit unit, Rank rank) {
+                      Function<RecordedEvent, String> name, ToDoubleFunction<RecordedEvent> value, Unit unit) {
         return new Metric(Set.of(event), () -> new Base(key, label, Set.of(event), filter) {
-            final CappedCounter totals = new CappedCounter(), counts = new CappedCounter();
+            final CappedCounter totals = new CappedCounter();
 
             @Override
             void add(RecordedEvent e) {
-                String k = name.apply(e);
-                totals.add(k, value.applyAsDouble(e));
-                counts.add(k, 1);
+                totals.add(name.apply(e), value.applyAsDouble(e));
             }
 
             @Override
             void renderValues(Context context, List<Line> out) {
                 List<Ranked> ranked = new ArrayList<>();
-                for (Map.Entry<String, Double> entry : totals.top(totals.size())) {
-                    double v = rank == Rank.SUM ? entry.getValue() : entry.getValue() / counts.get(entry.getKey());
-                    ranked.add(new Ranked(entry.getKey(), v, null, unit.text(v) + "  " + entry.getKey()));
+                for (Map.Entry<String, Double> entry : totals.top(context.top())) {
+                    ranked.add(new Ranked(entry.getKey(), entry.getValue(), null, unit.text(entry.getValue()) + "  " + entry.getKey()));
                 }
-                ranked.sort(Comparator.comparingDouble(Ranked::value).reversed());
-                out.add(new Line(key, label, ranked.subList(0, Math.min(context.top(), ranked.size())), null));
+                out.add(new Line(key, label, ranked, null));
             }
         });
+    }
+
+    /**
+     * The threads that used the most CPU, each as a mean share of the whole machine over the recording, so that it can
+     * be set beside the JVM's own share (jdk.CPULoad jvmUser + jvmSystem) and never exceed it. jdk.ThreadCPULoad needs
+     * two corrections for that:
+     * <ul>
+     * <li>a thread gets an event only in the periods where it used at least 1 ms of CPU, so its loads are summed and
+     *     divided by all the periods of the recording (each batch of events, all stamped alike, is one period), not
+     *     averaged over its own events, which made a thread busy in a few periods look busy throughout. The first
+     *     batch is left out, as is jdk.CPULoad's first event: they cover the time before the first period, and
+     *     jdk.CPULoad's is 0 for want of a baseline. The JVM's share is the mean of jdk.CPULoad over the same periods;</li>
+     * <li>a thread's load is a share of the CPUs the JVM may run on (the JDK's active processor count: its CPU affinity
+     *     or container limit), jdk.CPULoad's a share of the machine's: a server pinned to 1 of 2 CPUs shows a busy
+     *     thread at twice its share of the machine. The recording does not say how many CPUs the JVM could use, so it
+     *     is estimated: the most, up to the machine's hardware threads, for which its Java threads together stay within
+     *     the JVM's CPU (they are part of it), and within what the loads allow (a thread's load is at most one CPU, 1/n).
+     *     It is exact when the Java threads did most of the JVM's work, and shown as a row of its own.</li>
+     * </ul>
+     */
+    static Metric busiestThreads(String key, String label) {
+        Set<String> events = Set.of(THREAD_CPU_LOAD, CPU_LOAD, CPU_INFORMATION);
+        return new Metric(events, () -> new Base(key, label, events, all()) {
+            final Map<String, ThreadLoad> threads = new HashMap<>();
+            final TreeSet<Long> batches = new TreeSet<>(); // the distinct times of jdk.ThreadCPULoad events, in ns
+            final TreeMap<Long, Double> jvm = new TreeMap<>(); // jdk.CPULoad: time -> jvmUser + jvmSystem
+            double maxLoad;
+            int hardwareThreads;
+
+            @Override
+            void add(RecordedEvent e) {
+                long time = epochNanos(e.getStartTime());
+                switch (e.getEventType().getName()) {
+                    case THREAD_CPU_LOAD -> {
+                        double load = e.getFloat("user") + e.getFloat("system");
+                        String name = threadName(e.getThread());
+                        ThreadLoad thread = threads.get(name);
+                        if (thread == null) thread = threads.computeIfAbsent(threads.size() < CAP ? name : "(other)", k -> new ThreadLoad());
+                        thread.add(time, load);
+                        batches.add(time);
+                        maxLoad = Math.max(maxLoad, load);
+                    }
+                    case CPU_LOAD -> jvm.merge(time, (double) (e.getFloat("jvmUser") + e.getFloat("jvmSystem")), Double::sum);
+                    default -> hardwareThreads = e.getInt("hwThreads");
+                }
+            }
+
+            @Override
+            void renderValues(Context context, List<Line> out) {
+                int periods = batches.size() - 1;
+                String jvmKey = key + ".jvm", jvmLabel = "JVM user + system over the same periods";
+                String cpusKey = key + ".cpus", cpusLabel = "CPUs the JVM could use (estimated)";
+                if (periods < 1) { // fewer than two batches: no whole period to weigh the threads over
+                    out.add(new Line(key, label, List.of(), null));
+                    out.add(new Line(jvmKey, jvmLabel, null, "-"));
+                    out.add(new Line(cpusKey, cpusLabel, null, "-"));
+                    return;
+                }
+                long first = batches.first(), last = batches.last();
+                long halfPeriod = (last - first) / periods / 2; // jdk.CPULoad is taken at the same moments, give or take
+                double jvmShare = jvm.subMap(first + halfPeriod, true, last + halfPeriod, true).values().stream()
+                        .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+                double javaThreads = threads.values().stream().mapToDouble(t -> t.inPeriods(first)).sum() / periods;
+                int machine = Math.max(1, hardwareThreads);
+                int cpus = machine; // how many CPUs the loads are shares of
+                if (javaThreads > 0 && !Double.isNaN(jvmShare)) {
+                    // 1% slack for the two events' clocks (ticks against thread CPU time); an exact integer stays itself
+                    cpus = (int) Math.floor(machine * jvmShare / javaThreads * 1.01);
+                }
+                if (maxLoad > 0) cpus = Math.min(cpus, (int) Math.floor(1 / maxLoad * 1.0001));
+                cpus = Math.max(1, Math.min(machine, cpus));
+                double scale = (double) cpus / machine;
+                List<Ranked> ranked = new ArrayList<>();
+                threads.forEach((name, thread) -> {
+                    double share = thread.inPeriods(first) / periods * scale;
+                    ranked.add(new Ranked(name, share, null, Unit.PERCENT.text(share) + "  " + name));
+                });
+                ranked.sort(Comparator.comparingDouble(Ranked::value).reversed());
+                out.add(new Line(key, label, ranked.subList(0, Math.min(context.top(), ranked.size())), null));
+                out.add(Double.isNaN(jvmShare) ? new Line(jvmKey, jvmLabel, null, "-") : line(jvmKey, jvmLabel, Unit.PERCENT, jvmShare));
+                out.add(new Line(cpusKey, cpusLabel, cpus, hardwareThreads == 0 ? cpus + " (hardware threads unknown)"
+                        : cpus + " of " + hardwareThreads + (cpus < hardwareThreads ? " (its CPU affinity or limit)" : "")));
+            }
+        });
+    }
+
+    static final String THREAD_CPU_LOAD = "jdk.ThreadCPULoad", CPU_LOAD = "jdk.CPULoad", CPU_INFORMATION = "jdk.CPUInformation";
+
+    /** One thread's jdk.ThreadCPULoad events: their sum, and the earliest one (it may belong to the first batch). */
+    private static final class ThreadLoad {
+        double sum, earliestLoad;
+        long earliest = Long.MAX_VALUE;
+
+        void add(long time, double load) { // threads of one name share an entry: the earliest loads are summed
+            sum += load;
+            if (time < earliest) {
+                earliest = time;
+                earliestLoad = 0;
+            }
+            if (time == earliest) earliestLoad += load;
+        }
+
+        /** The sum over the periods after the first batch. */
+        double inPeriods(long firstBatch) {
+            return earliest == firstBatch ? sum - earliestLoad : sum;
+        }
+    }
+
+    static long epochNanos(java.time.Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+    }
+
+    static String threadName(RecordedThread thread) {
+        if (thread == null) return "(unknown)";
+        String name = thread.getJavaName() != null ? thread.getJavaName() : thread.getOSName();
+        return name == null || name.isEmpty() ? "#" + thread.getJavaThreadId() : name;
     }
 
     /**
@@ -438,14 +552,6 @@ class JfrMetrics {
                 slot = amounts.computeIfAbsent(amounts.size() < CAP ? key : "(other)", k -> new double[1]);
             }
             slot[0] += amount;
-        }
-
-        double get(String key) {
-            return amounts.get(key)[0];
-        }
-
-        int size() {
-            return amounts.size();
         }
 
         List<Map.Entry<String, Double>> top(int n) {

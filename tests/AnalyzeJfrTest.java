@@ -1,7 +1,11 @@
+//DEPS com.google.code.gson:gson:2.13.2
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,8 +66,10 @@ class AnalyzeJfrTest {
             List<Future<Object>> recordings = parallel.invokeAll(List.of(
                     () -> recordUnderLoad(TestSupport.startServer("EchoVirtualThreads.java", "--jfr", virtualRecording.toString())),
                     () -> recordUnderLoad(TestSupport.startServer("EchoPlatformThreads.java", "--jfr", platformRecording.toString())),
-                    // no --transport: "auto", which is epoll here, must be told from what the recording shows
-                    () -> recordUnderLoad(TestSupport.startServer("EchoNetty.java", "--jfr", nettyRecording.toString())),
+                    // no --transport: "auto", which is epoll here, must be told from what the recording shows; pinned
+                    // to one CPU as the experiment runs servers, so jdk.ThreadCPULoad counts against 1 CPU of the machine's
+                    () -> recordUnderLoad(TestSupport.startServer(List.of("taskset", "-c", "0"), List.of(), "EchoNetty.java",
+                            "--jfr", nettyRecording.toString())),
                     () -> {
                         try (TestSupport.Script run = java(pinningRecording, pinning.toString())) {
                             assertEquals(0, run.await(Duration.ofMinutes(1)), run.output());
@@ -169,9 +175,34 @@ class AnalyzeJfrTest {
         assertTrue(text.contains("none: Netty epoll transport does native I/O"), text);
     }
 
+    /**
+     * A thread is part of its JVM: its share of the machine cannot exceed the JVM's (jdk.CPULoad) over the same periods,
+     * not even when it was busy in few of them, nor on the Netty server pinned to one CPU, whose jdk.ThreadCPULoad
+     * counts against that one CPU while jdk.CPULoad counts against all of the machine's.
+     */
+    @Test
+    void noThreadUsesMoreCpuThanItsJvm() throws Exception {
+        String json = analyzeOk("--format", "json", "--view", "cpu", nettyRecording.toString(), virtualRecording.toString(),
+                platformRecording.toString());
+        for (var recording : JsonParser.parseString(json).getAsJsonObject().getAsJsonArray("recordings")) {
+            JsonObject cpu = recording.getAsJsonObject().getAsJsonObject("views").getAsJsonObject("cpu");
+            String label = recording.getAsJsonObject().get("label").getAsString();
+            var busiest = cpu.getAsJsonArray("busiestThreads");
+            assertFalse(busiest.isEmpty(), label + ": " + cpu);
+            double thread = 100 * busiest.get(0).getAsJsonObject().get("value").getAsDouble(); // a fraction; the JVM's is 0-100
+            double jvm = cpu.get("busiestThreads.jvm").getAsDouble();
+            assertTrue(thread > 0 && jvm > 0 && jvm <= 100, label + ": " + cpu);
+            // 1%: the slack allowed between the clocks of the two events; 0.01: the JSON's rounding
+            assertTrue(thread <= jvm * 1.01 + 0.01, label + ": busiest thread " + thread + "% of the machine, its JVM " + jvm + "%: " + cpu);
+            int cpus = cpu.get("busiestThreads.cpus").getAsInt();
+            assertTrue(cpus >= 1 && cpus <= Runtime.getRuntime().availableProcessors(), label + ": " + cpu);
+        }
+    }
+
     @Test
     void pinnedVirtualThreadShowsItsClassInitializerFrame() throws Exception {
         String text = analyzeOk("--view", "recording,scheduler", pinningRecording.toString());
+        assertTrue(text.contains("context switches, whole machine (not only this JVM) p50"), text);
         assertTrue(text.contains("ThreadPark threshold=10 ms; JavaMonitorEnter threshold=20 ms"), text);
         assertTrue(text.contains("parks (≥ 10 ms) count") && text.contains("monitor contention (≥ 20 ms) count"), text);
         Matcher count = Pattern.compile("virtual-thread pinning \\(≥ 1 ms\\) count\\s+(\\d+)").matcher(text);
