@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 21+
+//JAVA 22+
 //DEPS info.picocli:picocli:4.7.7
 //DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //DEPS com.google.code.gson:gson:2.13.2
@@ -30,6 +30,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.ConnectException;
@@ -71,23 +75,14 @@ import picocli.CommandLine.Parameters;
  * reports its own CPU time and how late its sends were, warning when it, rather than the server, is the limit.
  *
  * <p>Concurrency model: Netty event loops (epoll where available, else NIO), each driving many users; a user is
- * a Channel with a small state machine ({@link User}) whose sends are timed with the event loop's own timers (epoll's
- * timerfd: sub-millisecond, where a JDK Selector's timeout is whole milliseconds). Sends write a retained duplicate
- * of one pooled payload buffer and echoes are compared in place, so a message allocates nothing but its timer.
- * It replaced one virtual thread per user with a blocking socket (commit c758d3c), which spent ~20% of its CPU
- * scheduling virtual threads (timers, poller registration, unparking). bench/tcpload.sh, server EchoNetty epoll
- * --threads 1 on cpu 0, TcpLoad on cpu 1, the two engines run back to back on a machine loaded by other work (load
- * average 7-10 on 2 cores): 1,000 users x 10 msg/s, CPU 29.6% of a core against 48.2% (62% in a calmer run);
- * 19,000 idle connections, all open after 2.7 s against 8.1 s, CPU 26% against 66%; closed loop, 100 users, 16 B,
- * 7.1 µs of CPU per message against 17.8 µs (14.8 µs calmer). Pinned to one core, one event loop cost 14-24 µs per
- * message at 10,000 msg/s and two cost 36 µs (more wake-ups, no parallelism), hence --threads 1 by default; give
- * more when TcpLoad has more cores to itself. Netty's large code path made the JIT compiler compete with the
- * 19,000 connects for the single core (2.5-4 s to open them all with C2, 1.6 s C1-only; on a quiet machine later,
- * more than 3 s against 2.1-2.5 s), so the JVM runs C1 only. The price, measured on that quiet machine: 100 users x
- * 16 B closed loop cost 9.2-10.5 µs per echo with C1 against 7.1-7.9 µs with C2, mostly because Netty's bounds-checked
- * byte comparison stayed unoptimised; comparing with ByteBuffer.mismatch instead brought C1 to 7.7 µs (and 64 KiB
- * echoes from 92 to 1,581 MB/s). The rest is system calls: 60-70% of the CPU. To measure the old engine again: its TcpLoad.java and common/ from c758d3c in a
- * folder, and {@code TCPLOAD=<folder>/TcpLoad.java bench/tcpload.sh}.
+ * a Channel with a small state machine ({@link User}) whose sends are timed with the event loop's own timers (Netty
+ * 4.2's epoll loop waits with epoll_pwait2 and a nanosecond timeout, where a JDK Selector's timeout is whole
+ * milliseconds; the timer slack is lowered to 1 ns so those waits are not stretched by Linux's default 50 µs).
+ * Sends write a retained duplicate of one pooled payload buffer and echoes are compared in place, so a message
+ * allocates nothing but its timer. One event loop by default: on the one core TcpLoad gets, a second loop adds
+ * wake-ups and no parallelism. The JVM runs C1 only: with C2 the compiler competed with the connects of 19,000
+ * users for that core, and opening them took about twice as long. The measurements behind these choices, and how
+ * to measure the earlier engine (a virtual thread per user), are in README.md's benchmark section.
  */
 @Command(name = "TcpLoad", mixinStandardHelpOptions = true, version = "TcpLoad 1", subcommands = TcpLoad.Merge.class,
         sortOptions = false, usageHelpWidth = 120,
@@ -219,6 +214,7 @@ public class TcpLoad implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        setTimerSlack(Long.getLong("tcpload.timerSlackNs", 1));
         validate();
         preflight();
         probeServer();
@@ -356,6 +352,24 @@ public class TcpLoad implements Callable<Integer> {
             return fds.count();
         } catch (IOException | RuntimeException e) {
             return 0;
+        }
+    }
+
+    /**
+     * Linux lets every timed wait (epoll_wait, futex, nanosleep) fire up to the thread's timer slack late, 50 µs by
+     * default, which a 100 µs send period cannot afford. prctl(PR_SET_TIMERSLACK) sets it for the calling thread and
+     * the threads it starts, so it is called before the event loops and the ticker exist. (A JDK has no API for it:
+     * the FFM API calls libc; /proc/<pid>/timerslack_ns covers the main thread of the process only.)
+     */
+    static void setTimerSlack(long nanos) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().find("prctl").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                    Linker.Option.firstVariadicArg(1));
+            int ignored = (int) prctl.invokeExact(29 /* PR_SET_TIMERSLACK */, nanos);
+        } catch (Throwable e) {
+            // not Linux (no prctl): the waits keep the platform's slack
         }
     }
 
