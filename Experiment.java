@@ -10,6 +10,8 @@
 //SOURCES common/ScriptLaunch.java
 //SOURCES common/ChildProcess.java
 //SOURCES common/ServerRun.java
+//SOURCES common/ReferenceBuild.java
+//SOURCES common/LiveHeap.java
 //SOURCES common/LoadStep.java
 //SOURCES common/ProcSampler.java
 //SOURCES common/RecordingAnalysis.java
@@ -62,33 +64,37 @@ public class Experiment implements Callable<Integer> {
      * only prove the machinery works. Each server and each TcpLoad is a JVM of its own, so the profiles differ mostly
      * in how many runs they start. --variants, --trials and --duration override.
      *
-     * <p>A server is warmed up once, in its first step; its later steps (message sizes, sweep rates) only let the new
-     * load level settle. Every step starts a fresh TcpLoad JVM, whose own timing needs about 3 s to become clean, so
-     * neither is shorter than 3 s outside smoke.
+     * <p>Every step warms up for at least {@code warmup} (later steps of the same server: {@code settle}) and then
+     * until the server's and TcpLoad's JIT compilers are quiet and the echo rate has stopped rising, at most
+     * {@code warmupMax} (the run is then marked not steady). Measured trials run without JFR; the workloads in
+     * {@code recorded} get one more trial per row, with the recording, for the JFR views and the recorder's cost.
      */
     enum Profile {
-        smoke(1, "300ms", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
-                List.of("sleep:5ms"), List.of("netty-epoll"), FlameGraphs.none),
-        quick(1, "3s", "3s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
-                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll"), FlameGraphs.cpuBound),
-        full(3, "3s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
-                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring"),
-                FlameGraphs.all);
+        smoke(1, "300ms", "1s", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
+                List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none),
+        quick(1, "2s", "20s", "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
+                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"),
+                Set.of("seed-echo", "throughput", "handler-work"), FlameGraphs.cpuBound),
+        full(3, "3s", "30s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
+                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll"),
+                null, FlameGraphs.all);
 
         final int trials;
-        final Duration warmup, settle, seedDuration, measure;
+        final Duration warmup, warmupMax, settle, seedDuration, measure;
         final int idleConnections;
         final List<Integer> messageSizes, sweepRates;
         final Duration sweepStep;
         final List<String> handlerWork;
         final List<String> variants;
+        final Set<String> recorded; // the workloads that get a recorded trial; null: all of them
         final FlameGraphs flameGraphs;
 
-        Profile(int trials, String warmup, String settle, String seedDuration, String measure, int idleConnections,
+        Profile(int trials, String warmup, String warmupMax, String settle, String seedDuration, String measure, int idleConnections,
                 List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> handlerWork,
-                List<String> variants, FlameGraphs flameGraphs) {
+                List<String> variants, Set<String> recorded, FlameGraphs flameGraphs) {
             this.trials = trials;
             this.warmup = Cli.parseDuration(warmup);
+            this.warmupMax = Cli.parseDuration(warmupMax);
             this.settle = Cli.parseDuration(settle);
             this.seedDuration = Cli.parseDuration(seedDuration);
             this.measure = Cli.parseDuration(measure);
@@ -98,6 +104,7 @@ public class Experiment implements Callable<Integer> {
             this.sweepStep = Cli.parseDuration(sweepStep);
             this.handlerWork = handlerWork;
             this.variants = variants;
+            this.recorded = recorded;
             this.flameGraphs = flameGraphs;
         }
     }
@@ -117,7 +124,9 @@ public class Experiment implements Callable<Integer> {
             new Plan.Variant("virtual", "EchoVirtualThreads.java", List.of(), false, "blocking sockets, one virtual thread per connection"),
             new Plan.Variant("netty-epoll", "EchoNetty.java", List.of("--transport", "epoll"), false, "Netty event loop, native epoll transport"),
             new Plan.Variant("netty-nio", "EchoNetty.java", List.of("--transport", "nio"), false, "Netty event loop, JDK NIO selector transport"),
-            new Plan.Variant("netty-io_uring", "EchoNetty.java", List.of("--transport", "io_uring"), true, "Netty event loop, native io_uring transport (where the kernel allows)"));
+            new Plan.Variant("netty-io_uring", "EchoNetty.java", List.of("--transport", "io_uring"), true, "Netty event loop, native io_uring transport (where the kernel allows)"),
+            new Plan.Variant("go-net", "reference/go-net.go", List.of(), true, "reference: Go's net package, one goroutine per connection (the seed's winning server; needs go)"),
+            new Plan.Variant("c-epoll", "reference/c-epoll.c", List.of(), true, "reference: single-threaded epoll in C, the floor (needs cc)"));
 
     /**
      * The same JVM options for every server, so no variant wins on heap or GC settings. Serial GC because each server
@@ -150,7 +159,8 @@ public class Experiment implements Callable<Integer> {
                             + "per open connection (memory above the server's idle RSS, threads), how fast it accepts them all, "
                             + "and the latency of the keepalives.",
                     "idle", (e, name) -> e.perVariant(name, e.step("", e.idleMeasure(),
-                            "--idle", "--users", Integer.toString(e.idleConnections), "--interval", "1s"))),
+                            "--idle", "--users", Integer.toString(e.idleConnections), "--interval", "1s"),
+                            e.liveHeapProbe("--idle", "--users", Integer.toString(e.idleConnections), "--interval", "1s"))),
             new Workload("burst", "1,000 users all send at the same instant every 100 ms",
                     "Synchronised clients (a timer tick, a broadcast, a market open): the server gets a burst of 1,000 "
                             + "messages at once, then silence; tail latency shows how each model drains a queue.",
@@ -251,6 +261,7 @@ public class Experiment implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::onInterrupt, "experiment-interrupted"));
         Path report;
         try {
+            measureCeiling(runner);
             run(plans, runner);
             data.complete = !interrupted;
             report = writeReport();
@@ -264,9 +275,23 @@ public class Experiment implements Callable<Integer> {
     }
 
     /** Compiles every script once and resolves its command line, so no measured run pays for either; drops unavailable variants. */
+    private Map<String, Path> binaries = Map.of();
+
     private ServerRun build(CpuPlacement placement) throws Exception {
+        SeriesProgress.line("building the reference servers ...");
+        ReferenceBuild reference = ReferenceBuild.run(ROOT); // c-epoll also measures the generator's ceiling
+        binaries = reference.built();
+        for (Plan.Variant variant : List.copyOf(variants)) {
+            if (variant.isJvm() || binaries.containsKey(variant.name())) continue;
+            variants.remove(variant);
+            data.skippedVariants.put(variant.name(), reference.skipped().getOrDefault(variant.name(), "not built"));
+        }
+        if (!binaries.containsKey("c-epoll")) {
+            data.notes.add("No generator ceiling: c-epoll was not built (" + reference.skipped().getOrDefault("c-epoll", "?")
+                    + "), so no row can be marked generator-bound by it.");
+        }
         Set<String> scripts = new LinkedHashSet<>();
-        variants.forEach(v -> scripts.add(v.script()));
+        variants.stream().filter(Plan.Variant::isJvm).forEach(v -> scripts.add(v.script()));
         scripts.add("TcpLoad.java");
         scripts.add("analyze-jfr.java");
         Map<String, ScriptLaunch> launches = ScriptLaunch.resolveAll(ROOT, scripts, SeriesProgress::line, (script, why) -> {
@@ -274,9 +299,9 @@ public class Experiment implements Callable<Integer> {
             data.notes.add("No JFR analysis: " + why); // the measurements stand without it
         });
         analysis = new RecordingAnalysis(launches.get("analyze-jfr.java"), ROOT, out, keepJfr);
-        ServerRun runner = new ServerRun(ROOT, out, launches, placement, SERVER_JVM_OPTIONS, trials() > 1);
+        ServerRun runner = new ServerRun(ROOT, out, launches, binaries, placement, SERVER_JVM_OPTIONS, trials() > 1);
         for (Plan.Variant variant : List.copyOf(variants)) {
-            if (!variant.mayBeUnavailable()) continue;
+            if (!variant.mayBeUnavailable() || !variant.isJvm()) continue;
             SeriesProgress.line("checking that " + variant.name() + " is available here ...");
             String why = runner.unavailable(variant);
             if (why == null) continue;
@@ -310,9 +335,11 @@ public class Experiment implements Callable<Integer> {
         for (int i = 0; i < plans.size() && !interrupted; i++) {
             Plan.Run plan = plans.get(i);
             progress.starting(String.format(Locale.ROOT, "step %d of %d · %s · %s%s%s", i + 1, plans.size(), plan.workload(),
-                    plan.label(), plan.setting().isEmpty() ? "" : " · " + plan.setting(), trials() > 1 ? " · trial " + plan.trial() : ""));
+                    plan.label(), plan.setting().isEmpty() ? "" : " · " + plan.setting(),
+                    plan.recorded() ? " · recorded" : trials() > 1 ? " · trial " + plan.trial() : ""));
             ReportModel.Workload section = section(plan.workload());
             ReportModel.Run run = runner.execute(plan);
+            run.sequence = i + 1;
             reportLock.lock();
             try {
                 section.runs.add(run);
@@ -327,6 +354,17 @@ public class Experiment implements Callable<Integer> {
                 writeReport();
             }
         }
+    }
+
+    /** TcpLoad against c-epoll, the cheapest server there is: ping-pong and the seed workload, what the generator can drive at all. */
+    private void measureCeiling(ServerRun runner) throws Exception {
+        Plan.Variant floor = VARIANTS.stream().filter(v -> v.name().equals("c-epoll")).findFirst().orElseThrow();
+        if (!binaries.containsKey(floor.name())) return;
+        SeriesProgress.line("measuring the generator's ceiling against c-epoll ...");
+        data.generatorCeiling = runner.execute(new Plan.Run("generator-ceiling", floor, floor.name(), "", List.of(), List.of(
+                step("ping-pong 100 × 16 B", measure(), "--users", "100", "--size", "16", "--interval", "0"),
+                step("seed 1,000 × 10 msg/s", seedDuration(), "--users", "1000", "--message", "hello", "--interval", "100ms")),
+                1, null, false));
     }
 
     private void analyse(ReportModel.Workload section) throws IOException {
@@ -387,20 +425,44 @@ public class Experiment implements Callable<Integer> {
     }
 
     Plan.Step step(String label, Duration measure, String... loadArgs) {
-        return new Plan.Step(label, List.of(loadArgs), profile.warmup, measure);
+        return new Plan.Step(label, List.of(loadArgs), profile.warmup, profile.warmupMax, measure, false);
     }
 
+    /** A step after the measured one: the same connections opened again, and the server's live heap read with all open. */
+    Plan.Step liveHeapProbe(String... loadArgs) {
+        return new Plan.Step("live heap", List.of(loadArgs), profile.warmup, profile.warmupMax, Duration.ofSeconds(2), true);
+    }
+
+    /** A row of a workload's table: a variant, or a variant with a setting (its server arguments). */
+    record Row(Plan.Variant variant, String label, String setting, List<String> serverArgs) {}
+
     /**
-     * Every selected variant once per trial, trials outermost: a slow drift of the machine then touches every
-     * variant alike instead of all trials of one. The first step warms the fresh server up; the later ones, against
-     * the same warm server, only settle.
+     * Every selected variant in every trial. The first step warms the fresh server up; the later ones, against the
+     * same warm server, only settle.
      */
     List<Plan.Run> perVariant(String workload, Plan.Step... steps) {
         List<Plan.Step> warmOnce = new ArrayList<>(List.of(steps[0]));
         Arrays.stream(steps).skip(1).forEach(s -> warmOnce.add(s.withWarmup(profile.settle)));
+        return interleaved(workload, variants.stream().map(v -> new Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
+    }
+
+    /**
+     * Each row once per trial, trials outermost and each trial's order rotated by one place, so a slow drift of the
+     * machine touches every row alike and no row always runs first; then, where the profile records this workload,
+     * each row once more with its JFR recording (kept out of the tables; the reference servers are not JVMs and have none).
+     */
+    List<Plan.Run> interleaved(String workload, List<Row> rows, List<Plan.Step> steps, Duration sloP99) {
         List<Plan.Run> plans = new ArrayList<>();
         for (int trial = 1; trial <= trials(); trial++) {
-            for (Plan.Variant variant : variants) plans.add(new Plan.Run(workload, variant, variant.name(), "", List.of(), warmOnce, trial, null));
+            for (int i = 0; i < rows.size(); i++) {
+                Row row = rows.get((i + trial - 1) % rows.size());
+                plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, trial, sloP99, false));
+            }
+        }
+        if (profile.recorded == null || profile.recorded.contains(workload)) {
+            for (Row row : rows) {
+                if (row.variant().isJvm()) plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, 1, sloP99, true));
+            }
         }
         return plans;
     }
@@ -408,29 +470,25 @@ public class Experiment implements Callable<Integer> {
     /** The same runs, each stopping at its first step past the sweep's SLO. */
     static List<Plan.Run> untilSlo(List<Plan.Run> plans) {
         return plans.stream().map(p -> new Plan.Run(p.workload(), p.variant(), p.label(), p.setting(), p.serverArgs(),
-                p.steps(), p.trial(), SWEEP_SLO_P99)).toList();
+                p.steps(), p.trial(), SWEEP_SLO_P99, p.recorded())).toList();
     }
 
     /**
-     * Each work spec of the profile against every variant, plus Netty with --offload. Offload runs on the first Netty variant
-     * selected only: the question it answers (event loop or executor) does not depend on the transport.
+     * Each work spec of the profile against every Java variant (the reference servers have no --work), plus Netty with
+     * --offload. Offload runs on the first Netty variant selected only: the question it answers (event loop or
+     * executor) does not depend on the transport.
      */
     List<Plan.Run> handlerWorkPlans(String workload) {
         List<Plan.Step> steps = List.of(step("", measure(), "--users", "100", "--message", "hello", "--interval", "10ms"));
-        List<Plan.Run> plans = new ArrayList<>();
         Plan.Variant offloaded = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
-        for (int trial = 1; trial <= trials(); trial++) {
-            for (String work : profile.handlerWork) {
-                for (Plan.Variant variant : variants) {
-                    plans.add(new Plan.Run(workload, variant, variant.name(), work, List.of("--work", work), steps, trial, null));
-                }
-                if (offloaded != null) {
-                    plans.add(new Plan.Run(workload, offloaded, offloaded.name() + " + offload", work,
-                            List.of("--work", work, "--offload"), steps, trial, null));
-                }
+        List<Row> rows = new ArrayList<>();
+        for (String work : profile.handlerWork) {
+            for (Plan.Variant variant : variants) {
+                if (variant.isJvm()) rows.add(new Row(variant, variant.name(), work, List.of("--work", work)));
             }
+            if (offloaded != null) rows.add(new Row(offloaded, offloaded.name() + " + offload", work, List.of("--work", work, "--offload")));
         }
-        return plans;
+        return interleaved(workload, rows, steps, null);
     }
 
     private String describeParameters(List<Plan.Run> plans) {
@@ -444,12 +502,14 @@ public class Experiment implements Callable<Integer> {
         text.append("TcpLoad: ");
         text.append(first.steps().stream().map(s -> String.join(" ", s.loadArgs())).collect(Collectors.joining(" | ")));
         Plan.Step step = first.steps().get(0);
-        text.append("; warm-up ").append(seconds(step.warmup())).append(", measured ").append(seconds(step.measure()));
+        text.append("; warm-up at least ").append(seconds(step.warmup())).append(" and until steady (at most ")
+                .append(seconds(step.warmupMax())).append("), measured ").append(seconds(step.measure()));
         if (first.steps().size() > 1) {
-            text.append(" per step (a fresh server per run; its later steps settle ")
-                    .append(seconds(first.steps().get(1).warmup())).append(" instead of warming up)");
+            text.append(" per step (a fresh server per run; its later steps settle at least ")
+                    .append(seconds(first.steps().get(1).warmup())).append(")");
         }
-        text.append("; trials ").append(trials());
+        text.append("; trials ").append(trials()).append(" without recording, variants rotated by one place each trial");
+        if (plans.stream().anyMatch(Plan.Run::recorded)) text.append(", then one recorded trial per row (JFR views only)");
         return text.toString();
     }
 
@@ -460,7 +520,7 @@ public class Experiment implements Callable<Integer> {
     }
 
     private double analysisSeconds(List<Plan.Run> plans, String workload) {
-        long recordings = plans.stream().filter(p -> p.workload().equals(workload) && p.trial() == 1).count();
+        long recordings = plans.stream().filter(p -> p.workload().equals(workload) && p.recorded()).count();
         return Plan.ANALYSIS_SECONDS + Plan.PER_RECORDING_SECONDS * recordings * (flameGraphs(workload) ? 2 : 1);
     }
 
@@ -498,12 +558,14 @@ public class Experiment implements Callable<Integer> {
         env.pinning = placement.description();
         if (placement.note() != null) data.notes.add(placement.note());
         env.serverJvmOptions = SERVER_JVM_OPTIONS;
-        env.serverJvmOptionsWhy = "Identical for every server. Serial GC because each server is pinned to one core, where "
+        env.serverJvmOptionsWhy = "Identical for every Java server (the reference servers go-net and c-epoll are not JVMs: "
+                + "JVM options, JFR recording and --work do not apply to them). Serial GC because each server is pinned to one core, where "
                 + "the JVM's ergonomics picks Serial anyway (stated so an unpinned run keeps it); a 32 MiB initial heap growing "
                 + "up to 1 GiB so RSS shows what each model touches rather than a pre-sized young generation; 1 GiB holds "
                 + "19,000 connections' buffers in any model.";
         env.trials = trials();
-        env.durations = "warm-up " + seconds(profile.warmup) + " (later steps of the same server: settle " + seconds(profile.settle) + "); measured: seed-echo " + seconds(seedDuration())
+        env.durations = "warm-up at least " + seconds(profile.warmup) + " (later steps of the same server: " + seconds(profile.settle)
+                + ") and until steady, at most " + seconds(profile.warmupMax) + "; measured: seed-echo " + seconds(seedDuration())
                 + ", rate-sweep steps " + seconds(sweepStep()) + ", others " + seconds(measure());
     }
 

@@ -6,23 +6,28 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One step of TcpLoad against a running server: the generator in its own (pinned) process, the server read from
- * /proc exactly at both ends of the measured window, so the generator's JVM start, connecting and shutting down
- * stay outside it.
+ * One step of TcpLoad against a running server: the generator in its own (pinned) process, warming up until both
+ * its JIT and the server's are quiet and the echo rate has stopped rising (TcpLoad --steady decides, and says when
+ * its measured window begins). The server is read from /proc exactly at both ends of that window, so the
+ * generator's JVM start, connecting and shutting down stay outside it.
  */
 record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
-    /** TcpLoad prints it as its clock starts; the measured part follows its warm-up. */
-    private static final Pattern STARTING = Pattern.compile("^Starting test");
+    /** TcpLoad's line as its measured window begins. */
+    private static final Pattern MEASURING = Pattern.compile("^MEASURING after ([0-9.]+)s of warm-up: (steady|not steady \\((.*)\\))$");
 
-    ReportModel.Step run(Plan.Step plan, String host, Path json, ProcSampler server) throws Exception {
+    /** {@code serverJava}: the server's java, whose jcmd a probe step uses; null for a server that is not a JVM. */
+    ReportModel.Step run(Plan.Step plan, String host, Path json, ProcSampler server, String serverJava) throws Exception {
         ReportModel.Step step = new ReportModel.Step();
         step.label = plan.label();
+        step.probe = plan.probe();
         List<String> loadArgs = new ArrayList<>(List.of("--host", host));
         loadArgs.addAll(plan.loadArgs());
         loadArgs.addAll(List.of("--duration", millis(plan.measure()), "--warmup", millis(plan.warmup()),
+                "--steady", "--warmup-max", millis(plan.warmupMax()), "--watch-pid", Long.toString(server.pid()),
                 "--json", json.toAbsolutePath().toString(), "--quiet"));
         List<String> command = new ArrayList<>(pin);
         command.addAll(tcpLoad.command(List.of(), loadArgs));
@@ -33,14 +38,24 @@ record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
         ChildProcess load = new ChildProcess(command, root);
         ProcSampler.Sample from = null, to = null;
         try {
-            if (load.awaitLine(STARTING, Duration.ofSeconds(60)) != null) {
-                double started = server.now();
-                sleepUntil(server, started + plan.warmup().toNanos() / 1e9);
-                from = server.sampleNow();
-                sleepUntil(server, started + plan.warmup().toNanos() / 1e9 + step.measuredSeconds);
-                to = server.sampleNow();
+            Matcher measuring = load.awaitLine(MEASURING, plan.warmupMax().plusSeconds(60));
+            if (measuring != null) {
+                step.warmupSeconds = Double.parseDouble(measuring.group(1));
+                step.steady = measuring.group(3) == null;
+                step.notSteadyReason = measuring.group(3);
+                if (plan.probe()) {
+                    if (serverJava != null) step.liveHeapKiB = LiveHeap.afterFullGc(serverJava, server.pid(), root);
+                } else {
+                    double started = server.now();
+                    from = server.sampleNow();
+                    long serverSwitches = ProcSampler.contextSwitches(server.pid()), loadSwitches = ProcSampler.contextSwitches(load.process.pid());
+                    sleepUntil(server, started + step.measuredSeconds);
+                    to = server.sampleNow();
+                    step.serverContextSwitches = difference(serverSwitches, ProcSampler.contextSwitches(server.pid()));
+                    step.loadContextSwitches = difference(loadSwitches, ProcSampler.contextSwitches(load.process.pid()));
+                }
             }
-            step.exitCode = load.await(plan.warmup().plus(plan.measure()).plusSeconds(120));
+            step.exitCode = load.await(plan.warmupMax().plus(plan.measure()).plusSeconds(120));
         } finally {
             load.kill();
         }
@@ -49,6 +64,9 @@ record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
         if (Files.exists(json)) {
             step.load = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
             Files.delete(json); // its content lives on in data.json
+            // TcpLoad counts its own over exactly its window; read from outside, it may have exited before the window's end
+            JsonObject generator = step.load.getAsJsonObject("summary").getAsJsonObject("generator");
+            if (generator != null && generator.has("contextSwitches")) step.loadContextSwitches = generator.get("contextSwitches").getAsLong();
         }
         if (from != null && to != null) window(step, server, from, to);
         return step;
@@ -72,6 +90,10 @@ record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
         JsonObject summary = step.load.getAsJsonObject("summary");
         return summary.get("failures").getAsLong() == 0 && summary.get("received").getAsLong() > 0
                 && summary.getAsJsonObject("latencyUs").get("p99").getAsDouble() <= sloP99.toNanos() / 1e3;
+    }
+
+    private static long difference(long before, long after) {
+        return before < 0 || after < 0 ? -1 : after - before;
     }
 
     private static void sleepUntil(ProcSampler clock, double seconds) throws InterruptedException {

@@ -14,22 +14,28 @@ final class Plan {
     static final double RUN_OVERHEAD_SECONDS = 2, STEP_OVERHEAD_SECONDS = 1.5, ANALYSIS_SECONDS = 2, PER_RECORDING_SECONDS = 0.5;
 
     /**
-     * A server model. {@code mayBeUnavailable}: a transport the kernel or container may not offer (io_uring is often
-     * disabled in containers); such a variant is started once before the series and, if it says it is unavailable,
-     * skipped with a note instead of failing every run.
+     * A server model: a JBang script, or a reference server's source under {@code reference/} (a native binary that
+     * {@code reference/build.sh} builds; JVM options and recording do not apply to it). {@code mayBeUnavailable}: a
+     * transport the kernel or container may not offer (io_uring is often disabled in containers); such a variant is
+     * started once before the series and, if it says it is unavailable, skipped with a note instead of failing every run.
      */
     record Variant(String name, String script, List<String> args, boolean mayBeUnavailable, String description) {
         boolean isNetty() {
             return script.equals("EchoNetty.java");
+        }
+
+        boolean isJvm() {
+            return !script.startsWith("reference/");
         }
     }
 
     /**
      * One server process to start and the load steps to run against it. {@code sloP99}: when set, each step is
      * checked against it and the run stops at the first step past it (higher rates only add queueing).
+     * {@code recorded}: the server runs with its JFR recording; such a run is observed, not measured.
      */
     record Run(String workload, Variant variant, String label, String setting, List<String> serverArgs,
-               List<Step> steps, int trial, Duration sloP99) {
+               List<Step> steps, int trial, Duration sloP99, boolean recorded) {
         double plannedSeconds() {
             return RUN_OVERHEAD_SECONDS + steps.stream().mapToDouble(Step::plannedSeconds).sum();
         }
@@ -40,14 +46,18 @@ final class Plan {
         }
     }
 
-    /** One TcpLoad invocation (its --host, --json and --warmup are added by the runner). */
-    record Step(String label, List<String> loadArgs, Duration warmup, Duration measure) {
+    /**
+     * One TcpLoad invocation (its --host, --json and warm-up flags are added by the runner). The warm-up lasts at
+     * least {@code warmup} and until steady, at most {@code warmupMax}. {@code probe}: a step that observes the server
+     * once every connection is open (its live heap after a full GC) instead of measuring it.
+     */
+    record Step(String label, List<String> loadArgs, Duration warmup, Duration warmupMax, Duration measure, boolean probe) {
         double plannedSeconds() {
             return STEP_OVERHEAD_SECONDS + (warmup.toMillis() + measure.toMillis()) / 1000.0;
         }
 
         Step withWarmup(Duration newWarmup) {
-            return new Step(label, loadArgs, newWarmup, measure);
+            return new Step(label, loadArgs, newWarmup, warmupMax, measure, probe);
         }
     }
 }

@@ -52,6 +52,10 @@ final class ProcSampler implements AutoCloseable {
         return List.copyOf(samples);
     }
 
+    long pid() {
+        return pid;
+    }
+
     /** Seconds since the sampler started, on the same clock as {@link Sample#seconds()}. */
     double now() {
         return (System.nanoTime() - startNanos) / 1e9;
@@ -60,6 +64,31 @@ final class ProcSampler implements AutoCloseable {
     @Override
     public void close() {
         sampler.interrupt();
+    }
+
+    /**
+     * Context switches (voluntary + involuntary) summed over the process's live threads, from
+     * {@code /proc/<pid>/task/*}{@code /status}; -1 when the process is gone. Threads that ended earlier are not
+     * counted (the kernel keeps no per-process total a reader can see), so take it at both ends of a window.
+     */
+    static long contextSwitches(long pid) {
+        long total = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException threadEnded) {
+                    // a thread that ends while we read: its switches leave with it
+                }
+            }
+            return total;
+        } catch (IOException | RuntimeException gone) {
+            return -1;
+        }
     }
 
     /** One reading of {@code pid}, or null when the process has exited. */

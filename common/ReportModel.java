@@ -16,6 +16,7 @@ final class ReportModel {
         Environment environment = new Environment();
         List<String> notes = new ArrayList<>();
         Map<String, String> skippedVariants = new LinkedHashMap<>(); // variant -> the line that said it is unavailable here
+        Run generatorCeiling; // TcpLoad against c-epoll before the workloads: ping-pong and the seed workload; null when not measured
         List<Workload> workloads = new ArrayList<>();
         boolean complete;
     }
@@ -60,12 +61,17 @@ final class ReportModel {
         String label; // the row label: the variant, or e.g. "netty-epoll + offload"
         String setting; // e.g. the server's --work, or "" when the workload has a single setting
         int trial;
+        int sequence; // its place in the series (1 = first run): trials interleave variants in rotated orders
+        boolean recorded; // true: the JFR-recorded trial, analysed for the JFR views and kept out of every table and chart
+        double warmupSeconds; // the warm-up its first step took to get steady (or to reach the cap)
+        boolean steady; // every step's warm-up ended steady (JIT quiet, rate stable), not at the cap
         String status = "ok"; // ok | failed | skipped
         String failure;
         List<String> serverLastLines = new ArrayList<>();
         Map<String, String> ready = new LinkedHashMap<>();
         Map<String, String> stats = new LinkedHashMap<>();
         ProcSampler.Sample idle; // the server before any load: the base of every per-connection figure
+        Long idleLiveHeapKiB; // heap used after a full GC before any load (JVM servers, idle workload only)
         List<Step> steps = new ArrayList<>();
         List<ProcSampler.Sample> samples = new ArrayList<>();
         String jfrFile;
@@ -86,5 +92,12 @@ final class ReportModel {
         int serverThreadsPeak;
         int serverOpenFilesPeak;
         Boolean withinSlo; // rate-sweep only
+        double warmupSeconds; // TcpLoad's warm-up before this step's measured window
+        boolean steady;
+        String notSteadyReason;
+        long serverContextSwitches = -1; // voluntary + involuntary, summed over the server's threads, in the window; -1 unread
+        long loadContextSwitches = -1; // the same for the TcpLoad process
+        boolean probe; // a step that observes the server (live heap): not a measurement, kept out of the tables
+        Long liveHeapKiB; // probe steps: heap used after a full GC with every connection open
     }
 }

@@ -44,18 +44,53 @@ final class ReportTables {
         double received() {
             return summary("received");
         }
+
+        /** The live heap added per open connection: the probe step's heap after a full GC above the idle server's. */
+        double liveHeapPerConnectionKiB() {
+            ReportModel.Step probe = run.steps.stream().filter(s -> s.probe && s.liveHeapKiB != null).findFirst().orElse(null);
+            if (probe == null || run.idleLiveHeapKiB == null) return Double.NaN;
+            return (probe.liveHeapKiB - run.idleLiveHeapKiB) / summary("connections", "peakOpen");
+        }
+
+        /** The server's context switches per message echoed (all its threads, voluntary and involuntary). */
+        double serverSwitchesPerMessage() {
+            return step.serverContextSwitches < 0 ? Double.NaN : step.serverContextSwitches / received();
+        }
     }
 
+    /** The median over the trials, NaN when no trial has the figure. */
+    static double median(List<Cell> cells, Function<Cell, Double> figure) {
+        double[] values = values(cells, figure);
+        if (values.length == 0) return Double.NaN;
+        return values.length % 2 == 1 ? values[values.length / 2] : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+    }
+
+    /** The figure of every trial that has one, sorted. */
+    static double[] values(List<Cell> cells, Function<Cell, Double> figure) {
+        return cells.stream().mapToDouble(c -> {
+            Double v = figure.apply(c);
+            return v == null ? Double.NaN : v;
+        }).filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
+    }
+
+    /** The measured rows: the unrecorded runs' measured steps (recorded runs and probe steps observe, they do not measure). */
     static List<Row> rows(ReportModel.Workload workload) {
+        return rows(workload, false);
+    }
+
+    /** The rows of the recorded runs or of the measured ones, never both. */
+    static List<Row> rows(ReportModel.Workload workload, boolean recorded) {
         Map<String, Row> rows = new LinkedHashMap<>();
         for (ReportModel.Run run : workload.runs) {
-            List<String> steps = run.steps.isEmpty() ? List.of("") : run.steps.stream().map(s -> s.label).toList();
+            if (run.recorded != recorded) continue;
+            List<ReportModel.Step> measured = run.steps.stream().filter(s -> !s.probe).toList();
+            List<String> steps = measured.isEmpty() ? List.of("") : measured.stream().map(s -> s.label).toList();
             for (int i = 0; i < steps.size(); i++) {
                 String key = run.label + "\u0000" + run.setting + "\u0000" + steps.get(i);
                 String step = steps.get(i);
                 Row row = rows.computeIfAbsent(key, k -> new Row(run.label, run.setting, step, new ArrayList<>(), new ArrayList<>()));
                 row.runs.add(run);
-                if (i < run.steps.size() && run.steps.get(i).load != null) row.cells.add(new Cell(run, run.steps.get(i)));
+                if (i < measured.size() && measured.get(i).load != null) row.cells.add(new Cell(run, measured.get(i)));
             }
         }
         return new ArrayList<>(rows.values());
@@ -81,13 +116,20 @@ final class ReportTables {
             v -> Cli.formatNanos(v * 1e9));
     static final Column RSS_PEAK = new Column("server RSS", c -> (double) c.step.serverRssPeakKiB, ReportTables::mib);
     static final Column THREADS_PEAK = new Column("threads", c -> (double) c.step.serverThreadsPeak, ReportTables::integer);
+    /** Voluntary and involuntary switches of the server's threads, from /proc: wake-ups and preemptions per echo. */
+    static final Column SWITCHES_PER_MSG = new Column("server ctx switches per msg", Cell::serverSwitchesPerMessage,
+            v -> String.format(Locale.ROOT, "%.2f", v));
     static final Column MSG_PER_SEC = new Column("msg/s", c -> c.summary("throughput", "msgPerSec"), ReportTables::integer);
 
-    static List<Column> columns(String table) {
+    /**
+     * The columns of a table layout. {@code ceilingMsgPerSec}: TcpLoad's rate against the C floor in this series
+     * (NaN when not measured); throughput rows give their rate as a share of it.
+     */
+    static List<Column> columns(String table, double ceilingMsgPerSec) {
         return switch (table) {
             case "seed" -> List.of(count("Sent", "sent"), count("Received", "received"), count("Failures", "failures"),
                     latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99"),
-                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, KERNEL_SHARE, RSS_PEAK, THREADS_PEAK);
+                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, KERNEL_SHARE, SWITCHES_PER_MSG, RSS_PEAK, THREADS_PEAK);
             case "idle" -> List.of(
                     new Column("connections", c -> c.summary("connections", "peakOpen"), ReportTables::integer),
                     new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") < 0 ? Double.NaN // not all opened
@@ -97,14 +139,17 @@ final class ReportTables {
                     new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportTables::mib),
                     new Column("RSS per connection", c -> (c.step.serverRssPeakKiB - c.run().idle.rssKiB())
                             / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)),
+                    new Column("live heap per connection", Cell::liveHeapPerConnectionKiB, v -> String.format(Locale.ROOT, "%.2f KiB", v)),
                     new Column("threads idle", c -> (double) c.run().idle.threads(), ReportTables::integer),
                     THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99"),
                     count("Failures", "failures"), SERVER_CPU);
             case "throughput" -> List.of(MSG_PER_SEC,
+                    new Column("of the generator's ceiling", c -> c.summary("throughput", "msgPerSec") / ceilingMsgPerSec,
+                            v -> String.format(Locale.ROOT, "%.0f%%", 100 * v)),
                     new Column("MB/s", c -> c.summary("throughput", "mbPerSec"), v -> String.format(Locale.ROOT, "%.1f", v)),
                     latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
                     new Column("CPU s per GB", c -> c.cpuSeconds() / (c.summary("throughput", "mbPerSec") * c.step.measuredSeconds / 1000),
-                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, RSS_PEAK);
+                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, SWITCHES_PER_MSG, RSS_PEAK);
             case "sweep" -> List.of(new Column("offered msg/s", c -> c.step.load.getAsJsonObject("config").get("rate").getAsDouble(),
                             ReportTables::integer), MSG_PER_SEC, latency("p50", "p50"), latency("p99", "p99"),
                     new Column("p99 uncorrected", c -> c.summary("uncorrectedLatencyUs", "p99"), ReportTables::micros),
@@ -117,20 +162,20 @@ final class ReportTables {
                     new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9)));
             default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
                     latency("p50", "p50"), latency("p99", "p99"), latency("p99.9", "p999"), latency("max", "max"),
-                    SERVER_CPU, CPU_PER_1K, THREADS_PEAK);
+                    SERVER_CPU, CPU_PER_1K, SWITCHES_PER_MSG, THREADS_PEAK);
         };
+    }
+
+    /** A row whose median rate is within 10% of the generator's ceiling measures TcpLoad, whatever TcpLoad's CPU said. */
+    static boolean generatorBound(Row row, double ceilingMsgPerSec) {
+        return median(row.cells(), c -> c.summary("throughput", "msgPerSec")) >= 0.9 * ceilingMsgPerSec;
     }
 
     /** The median of a column over the trials, with min–max when there is more than one. */
     static String aggregate(List<Cell> cells, Column column) {
-        double[] values = cells.stream().mapToDouble(c -> {
-            Double v = column.value.apply(c);
-            return v == null ? Double.NaN : v;
-        }).filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
+        double[] values = values(cells, column.value);
         if (values.length == 0) return "–";
-        double median = values.length % 2 == 1 ? values[values.length / 2]
-                : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
-        String text = column.format.apply(median);
+        String text = column.format.apply(median(cells, column.value));
         if (values.length > 1) text += " (" + column.format.apply(values[0]) + "–" + column.format.apply(values[values.length - 1]) + ")";
         return text;
     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -48,13 +49,16 @@ final class ReportWriter {
         ReportModel.Environment env = data.environment;
         md.append("# Virtual threads vs event loop for TCP servers: experiment report\n\n");
         if (!data.complete) md.append("> **Partial report**: the series has not finished (or was interrupted); the sections below hold the runs that finished.\n\n");
-        md.append("Each server variant ran in its own process with a JFR recording, started with the java command line "
-                + "`./jbang info tools` resolves for its script; ")
+        md.append("Each server variant ran in its own process (a Java server with the java command line `./jbang info tools` "
+                + "resolves for its script), without any recorder in the measured trials: JFR ran only in the separate, labelled "
+                + "recorded trials, whose figures stay out of every table and chart. Each step warmed up until the server's and "
+                + "TcpLoad's JIT compilers were quiet and the rate had stopped rising (or a cap, then marked not steady); ")
                 .append(env.pinned ? "servers and TcpLoad (another process) pinned to separate cores with taskset. "
                         : "TcpLoad ran in another process, not pinned: it shared the servers' cores (see Pinning). ")
                 .append("Server CPU (user + system), RSS, threads and open files come from `/proc` every second; latencies "
                         + "from TcpLoad's HdrHistogram (µs resolution). ")
-                .append(env.trials > 1 ? "Each figure is the median of " + env.trials + " trials, with min–max in brackets.\n\n" : "One trial per run.\n\n");
+                .append(env.trials > 1 ? "Each figure is the median of " + env.trials + " trials, with min–max in brackets; each trial ran "
+                        + "the variants in an order rotated by one place.\n\n" : "One trial per run.\n\n");
         md.append("## Environment\n\n| | |\n|---|---|\n");
         row("Date", env.date);
         row("Command", "`" + env.command + "`");
@@ -78,8 +82,37 @@ final class ReportWriter {
             md.append('\n');
         }
         variantsTable();
+        generatorCeiling();
         md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
                 .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
+    }
+
+    /** TcpLoad's ping-pong rate against the C floor in this series; NaN when not measured. */
+    private double ceiling() {
+        ReportModel.Run run = data.generatorCeiling;
+        if (run == null || run.steps.isEmpty() || run.steps.get(0).load == null) return Double.NaN;
+        return new ReportTables.Cell(run, run.steps.get(0)).summary("throughput", "msgPerSec");
+    }
+
+    /** What the generator can drive at all: TcpLoad against c-epoll, the cheapest server there is, before the workloads. */
+    private void generatorCeiling() {
+        ReportModel.Run run = data.generatorCeiling;
+        if (run == null) return;
+        md.append("**The generator's ceiling** (TcpLoad against c-epoll, the C floor, just before the workloads): ");
+        List<String> parts = new ArrayList<>();
+        for (ReportModel.Step step : run.steps) {
+            if (step.load == null) {
+                parts.add(step.label + ": no result (TcpLoad exited " + step.exitCode + ")");
+                continue;
+            }
+            ReportTables.Cell cell = new ReportTables.Cell(run, step);
+            parts.add(String.format(Locale.ROOT, "%s: %s msg/s, p50 %s, p99 %s, TcpLoad at %.0f%% of its core, server at %.0f%%",
+                    step.label, ReportTables.integer(cell.summary("throughput", "msgPerSec")), ReportTables.micros(cell.summary("latencyUs", "p50")),
+                    ReportTables.micros(cell.summary("latencyUs", "p99")), cell.summary("generator", "cpuPercentOfCore"),
+                    100 * cell.cpuSeconds() / step.measuredSeconds));
+        }
+        md.append(String.join("; ", parts)).append(". Throughput rows give their rate as a share of the ping-pong figure; "
+                + "a row within 10% of it is marked generator-bound: its rate is TcpLoad's limit, not the server's.\n\n");
     }
 
     /** Runs not started because of an earlier run's failure, grouped by that failure: one note each. */
@@ -129,12 +162,14 @@ final class ReportWriter {
         md.append("**Parameters.** ").append(workload.parameters).append("\n\n");
         workload.notes.forEach(n -> md.append("> ").append(n).append("\n\n"));
         List<ReportTables.Row> rows = ReportTables.rows(workload);
-        List<ReportTables.Column> columns = ReportTables.columns(workload.table);
+        List<ReportTables.Column> columns = ReportTables.columns(workload.table, ceiling());
         table(rows, columns, workload.table.equals("seed"));
         if (workload.table.equals("sweep")) saturationTable(rows);
         warnings(rows);
+        steadiness(rows);
         failures(workload);
         chartsOf(workload, rows);
+        recordingCost(rows, ReportTables.rows(workload, true));
         jfr(workload);
     }
 
@@ -150,7 +185,8 @@ final class ReportWriter {
         columns.forEach(c -> md.append(' ').append(c.header()).append(" |"));
         md.append("\n|---|").append(settings ? "---|" : "").append(steps ? "---|" : "").append("---:|".repeat(columns.size())).append('\n');
         for (ReportTables.Row row : rows) {
-            md.append("| ").append(row.label()).append(warned(row) ? " ⚠" : "").append(" |");
+            boolean generatorBound = columns.stream().anyMatch(c -> c.header().contains("ceiling")) && ReportTables.generatorBound(row, ceiling());
+            md.append("| ").append(row.label()).append(warned(row) ? " ⚠" : "").append(generatorBound ? " (generator-bound)" : "").append(" |");
             if (settings) md.append(' ').append(row.setting()).append(" |");
             if (steps) md.append(' ').append(row.step()).append(" |");
             if (row.cells().isEmpty()) {
@@ -207,6 +243,53 @@ final class ReportWriter {
                     .append(" |\n");
         });
         md.append('\n');
+    }
+
+    /** How each row's warm-up ended: its median length, and the trials that hit the cap before the JIT was quiet. */
+    private void steadiness(List<ReportTables.Row> rows) {
+        List<String> parts = new ArrayList<>(), notSteady = new ArrayList<>();
+        for (ReportTables.Row row : rows) {
+            if (row.cells().isEmpty()) continue;
+            parts.add(row.name() + " " + ReportTables.aggregate(row.cells(), new ReportTables.Column("", c -> c.step().warmupSeconds,
+                    v -> String.format(Locale.ROOT, "%.1f s", v))));
+            for (ReportTables.Cell cell : row.cells()) {
+                if (!cell.step().steady) notSteady.add(row.name() + (cell.run().trial > 1 ? " (trial " + cell.run().trial + ")" : "")
+                        + (cell.step().notSteadyReason == null ? "" : ": " + cell.step().notSteadyReason));
+            }
+        }
+        if (parts.isEmpty()) return;
+        md.append("**Warm-up** (until the server's and TcpLoad's JIT compilers were quiet and the rate stopped rising): ")
+                .append(String.join("; ", parts)).append(". ");
+        md.append(notSteady.isEmpty() ? "Every measured step was steady.\n\n"
+                : "**Not steady** (the warm-up reached its cap; these figures may include JIT work): " + String.join("; ", notSteady) + ".\n\n");
+    }
+
+    /**
+     * What recording cost in this very run: each row's recorded trial against the median of its unrecorded ones,
+     * as server CPU per message and p99 (one recorded trial: a measurement of the recorder's bias, not a test of it).
+     */
+    private void recordingCost(List<ReportTables.Row> measured, List<ReportTables.Row> recorded) {
+        List<String> lines = new ArrayList<>();
+        for (ReportTables.Row row : recorded) {
+            ReportTables.Row plain = measured.stream().filter(m -> m.name().equals(row.name())).findFirst().orElse(null);
+            if (plain == null || plain.cells().isEmpty() || row.cells().isEmpty()) continue;
+            double cpu = ReportTables.median(plain.cells(), c -> c.cpuSeconds() / c.received());
+            double cpuRecorded = ReportTables.median(row.cells(), c -> c.cpuSeconds() / c.received());
+            double p99 = ReportTables.median(plain.cells(), c -> c.summary("latencyUs", "p99"));
+            double p99Recorded = ReportTables.median(row.cells(), c -> c.summary("latencyUs", "p99"));
+            lines.add("| " + row.name() + " | " + Cli.formatNanos(cpu * 1e9) + " | " + Cli.formatNanos(cpuRecorded * 1e9) + " | "
+                    + ratio(cpuRecorded, cpu) + " | " + ReportTables.micros(p99) + " | " + ReportTables.micros(p99Recorded) + " | "
+                    + ratio(p99Recorded, p99) + " |");
+        }
+        if (lines.isEmpty()) return;
+        md.append("**What recording cost here** (the recorded trial against the median of the unrecorded ones, same load):\n\n")
+                .append("| row | server CPU per msg | with JFR | × | p99 | with JFR | × |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        lines.forEach(l -> md.append(l).append('\n'));
+        md.append('\n');
+    }
+
+    private static String ratio(double with, double without) {
+        return Double.isNaN(with / without) || Double.isInfinite(with / without) ? "–" : String.format(Locale.ROOT, "%.2f", with / without);
     }
 
     private void failures(ReportModel.Workload workload) {
@@ -293,7 +376,7 @@ final class ReportWriter {
     private static Map<String, double[][]> perConnectionCurves(ReportModel.Workload workload, Function<ProcSampler.Sample, Double> figure) {
         Map<String, double[][]> curves = new LinkedHashMap<>();
         for (ReportModel.Run run : workload.runs) {
-            if (run.trial != 1 || run.idle == null || run.samples.isEmpty()) continue;
+            if (run.trial != 1 || run.recorded || run.idle == null || run.samples.isEmpty()) continue;
             int peak = run.samples.stream().mapToInt(ProcSampler.Sample::openFiles).max().orElse(0);
             int last = 0;
             for (int i = 0; i < run.samples.size(); i++) {
@@ -324,7 +407,7 @@ final class ReportWriter {
             }
         }
         // keep the categories every variant has a figure for, so each group compares all of them
-        List<String> complete = categories.stream().filter(c -> byVariant.values().stream().allMatch(v -> v.getOrDefault(c, 0.0) > 0)).toList();
+        List<String> complete = categories.stream().filter(c -> byVariant.values().stream().allMatch(v -> v.containsKey(c))).toList();
         if (complete.isEmpty()) return;
         md.append("<a id=\"cpu-per-1000-messages\"></a>\n## CPU per 1,000 messages\n\nServer CPU (user + system, from /proc) during the "
                 + "measured window divided by the messages echoed in it: what each model spends per unit of work"
@@ -338,9 +421,8 @@ final class ReportWriter {
     private void jfr(ReportModel.Workload workload) {
         if (workload.jfrMarkdown == null && workload.flamegraphs.isEmpty()) return;
         md.append("### Inside the servers (JFR)\n\n");
-        if (workload.runs.stream().anyMatch(r -> r.trial > 1)) {
-            md.append("_From trial 1's recordings only; the later trials' recordings are not analysed._\n\n");
-        }
+        md.append("_From the recorded trial: each row's server ran once more with its JFR recording (`--jfr`, echo.jfc) under "
+                + "the same load; none of its figures is in the tables or charts above._\n\n");
         if (workload.jfrMarkdown != null) md.append(workload.jfrMarkdown.strip()).append("\n\n");
         if (!workload.flamegraphs.isEmpty()) {
             md.append("Flame graphs (CPU samples): ").append(workload.flamegraphs.entrySet().stream()

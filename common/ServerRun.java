@@ -10,8 +10,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Runs one {@link Plan.Run}: starts the server (pinned, with its JFR recording), waits for its READY line, samples
- * it from /proc every second, runs each load step against it, stops it with SIGTERM and keeps its STATS line.
+ * Runs one {@link Plan.Run}: starts the server (pinned; with its JFR recording in a recorded run only), waits for its
+ * READY line, samples it from /proc every second, runs each load step against it, stops it with SIGTERM and keeps
+ * its STATS line.
  */
 final class ServerRun {
     private static final Pattern READY = Pattern.compile("^READY (\\S+) (\\S+):(\\d+)(.*)$");
@@ -22,6 +23,7 @@ final class ServerRun {
 
     private final Path root, out;
     private final Map<String, ScriptLaunch> launches;
+    private final Map<String, Path> binaries; // the reference servers built for this series, by variant name
     private final CpuPlacement placement;
     private final List<String> serverJvmOptions;
     private final boolean severalTrials;
@@ -29,11 +31,12 @@ final class ServerRun {
     /** Variants whose later runs are skipped, and why: one that hung at start-up would cost 90 s a run. */
     private final Map<String, String> hungVariants = new ConcurrentHashMap<>();
 
-    ServerRun(Path root, Path out, Map<String, ScriptLaunch> launches, CpuPlacement placement, List<String> serverJvmOptions,
-              boolean severalTrials) {
+    ServerRun(Path root, Path out, Map<String, ScriptLaunch> launches, Map<String, Path> binaries, CpuPlacement placement,
+              List<String> serverJvmOptions, boolean severalTrials) {
         this.root = root;
         this.out = out;
         this.launches = launches;
+        this.binaries = binaries;
         this.placement = placement;
         this.serverJvmOptions = serverJvmOptions;
         this.severalTrials = severalTrials;
@@ -46,6 +49,7 @@ final class ServerRun {
         run.label = plan.label();
         run.setting = plan.setting();
         run.trial = plan.trial();
+        run.recorded = plan.recorded();
         String hung = hungVariants.get(plan.variant().name());
         if (hung != null) {
             run.status = "skipped";
@@ -55,11 +59,13 @@ final class ServerRun {
         Path dir = out.resolve(plan.workload());
         Files.createDirectories(dir);
         String fileBase = (plan.label() + (plan.setting().isEmpty() ? "" : "-" + plan.setting())
-                + (severalTrials ? "-t" + plan.trial() : "")).replaceAll("[^A-Za-z0-9_.-]+", "-");
-        Path jfr = dir.resolve(fileBase + ".jfr");
-        run.jfrFile = out.relativize(jfr).toString();
-
-        List<String> serverArgs = new ArrayList<>(List.of("--port", "0", "--jfr", jfr.toAbsolutePath().toString()));
+                + (plan.recorded() ? "-recorded" : severalTrials ? "-t" + plan.trial() : "")).replaceAll("[^A-Za-z0-9_.-]+", "-");
+        List<String> serverArgs = new ArrayList<>(List.of("--port", "0"));
+        if (plan.recorded()) {
+            Path jfr = dir.resolve(fileBase + ".jfr");
+            run.jfrFile = out.relativize(jfr).toString();
+            serverArgs.addAll(List.of("--jfr", jfr.toAbsolutePath().toString()));
+        }
         serverArgs.addAll(plan.variant().args());
         serverArgs.addAll(plan.serverArgs());
         ChildProcess server = new ChildProcess(serverCommand(plan.variant(), serverArgs), root);
@@ -76,7 +82,11 @@ final class ServerRun {
             try (ProcSampler sampler = new ProcSampler(pid)) {
                 TimeUnit.MILLISECONDS.sleep(500); // let the JVM settle after start-up before the idle reading
                 run.idle = sampler.sampleNow();
-                steps(plan, run, server, sampler, host, dir.resolve(fileBase));
+                String java = plan.variant().isJvm() ? launches.get(plan.variant().script()).java() : null;
+                if (plan.steps().stream().anyMatch(Plan.Step::probe)) run.idleLiveHeapKiB = LiveHeap.afterFullGc(java, pid, root);
+                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java);
+                run.warmupSeconds = run.steps.isEmpty() ? 0 : run.steps.get(0).warmupSeconds;
+                run.steady = !run.steps.isEmpty() && run.steps.stream().allMatch(s -> s.steady);
                 run.samples = sampler.samples();
             }
             stop(server, run);
@@ -87,12 +97,13 @@ final class ServerRun {
         return run;
     }
 
-    private void steps(Plan.Run plan, ReportModel.Run run, ChildProcess server, ProcSampler sampler, String host, Path fileBase)
-            throws Exception {
+    private void steps(Plan.Run plan, ReportModel.Run run, ChildProcess server, ProcSampler sampler, String host, Path fileBase,
+                       String java) throws Exception {
         for (Plan.Step stepPlan : plan.steps()) {
             if (ChildProcess.stopping()) break;
+            if (stepPlan.probe() && java == null) continue; // a live heap is a JVM's
             String suffix = stepPlan.label().isEmpty() ? "" : "-" + stepPlan.label().replaceAll("[^A-Za-z0-9]+", "");
-            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler);
+            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler, java);
             run.steps.add(step);
             String where = stepPlan.label().isEmpty() ? "" : " in step " + stepPlan.label();
             if (step.load == null) {
@@ -128,7 +139,12 @@ final class ServerRun {
 
     private List<String> serverCommand(Plan.Variant variant, List<String> serverArgs) {
         List<String> command = new ArrayList<>(placement.serverPin());
-        command.addAll(launches.get(variant.script()).command(serverJvmOptions, serverArgs));
+        if (variant.isJvm()) {
+            command.addAll(launches.get(variant.script()).command(serverJvmOptions, serverArgs));
+        } else {
+            command.add(binaries.get(variant.name()).toString());
+            command.addAll(serverArgs);
+        }
         return command;
     }
 
