@@ -11,11 +11,13 @@
 //SOURCES common/ChildProcess.java
 //SOURCES common/ServerRun.java
 //SOURCES common/ReferenceBuild.java
+//SOURCES common/SeriesBuild.java
 //SOURCES common/LiveHeap.java
 //SOURCES common/LoadStep.java
 //SOURCES common/ProcSampler.java
 //SOURCES common/RecordingAnalysis.java
 //SOURCES common/SeriesProgress.java
+//SOURCES common/SeriesReport.java
 //SOURCES common/ReportModel.java
 //SOURCES common/ReportTables.java
 //SOURCES common/ReportWriter.java
@@ -31,14 +33,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -234,8 +233,9 @@ public class Experiment implements Callable<Integer> {
 
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private final ReportModel.Experiment data = new ReportModel.Experiment();
-    private final ReentrantLock reportLock = new ReentrantLock();
+    private SeriesReport report;
     private List<Plan.Variant> variants;
+    private Map<String, Path> binaries = Map.of();
     private int idleConnections;
     private RecordingAnalysis analysis;
     private volatile boolean interrupted, finished;
@@ -258,56 +258,30 @@ public class Experiment implements Callable<Integer> {
         ServerRun runner = build(placement);
         List<Plan.Run> plans = plan(selected);
         ChartWriter.prepare();
+        report = new SeriesReport(out, data);
         Runtime.getRuntime().addShutdownHook(new Thread(this::onInterrupt, "experiment-interrupted"));
-        Path report;
+        Path written;
         try {
             measureCeiling(runner);
             run(plans, runner);
             data.complete = !interrupted;
-            report = writeReport();
+            written = report.write();
         } finally {
             finished = true; // from here on an exit is not an interruption (an error ends the run with its own line)
         }
         long failed = data.workloads.stream().flatMap(w -> w.runs.stream()).filter(r -> r.status.equals("failed")).count();
         System.err.println();
-        System.out.println("report: " + report + (failed > 0 ? " (" + failed + " runs failed: see the report)" : ""));
+        System.out.println("report: " + written + (failed > 0 ? " (" + failed + " runs failed: see the report)" : ""));
         return 0;
     }
 
-    /** Compiles every script once and resolves its command line, so no measured run pays for either; drops unavailable variants. */
-    private Map<String, Path> binaries = Map.of();
-
+    /** Builds every script and reference server once, so no measured run pays for it; drops the variants unavailable here. */
     private ServerRun build(CpuPlacement placement) throws Exception {
-        SeriesProgress.line("building the reference servers ...");
-        ReferenceBuild reference = ReferenceBuild.run(ROOT); // c-epoll also measures the generator's ceiling
-        binaries = reference.built();
-        for (Plan.Variant variant : List.copyOf(variants)) {
-            if (variant.isJvm() || binaries.containsKey(variant.name())) continue;
-            variants.remove(variant);
-            data.skippedVariants.put(variant.name(), reference.skipped().getOrDefault(variant.name(), "not built"));
-        }
-        if (!binaries.containsKey("c-epoll")) {
-            data.notes.add("No generator ceiling: c-epoll was not built (" + reference.skipped().getOrDefault("c-epoll", "?")
-                    + "), so no row can be marked generator-bound by it.");
-        }
-        Set<String> scripts = new LinkedHashSet<>();
-        variants.stream().filter(Plan.Variant::isJvm).forEach(v -> scripts.add(v.script()));
-        scripts.add("TcpLoad.java");
-        scripts.add("analyze-jfr.java");
-        Map<String, ScriptLaunch> launches = ScriptLaunch.resolveAll(ROOT, scripts, SeriesProgress::line, (script, why) -> {
-            if (!script.equals("analyze-jfr.java")) throw new Cli.UserError(1, why);
-            data.notes.add("No JFR analysis: " + why); // the measurements stand without it
-        });
-        analysis = new RecordingAnalysis(launches.get("analyze-jfr.java"), ROOT, out, keepJfr);
-        ServerRun runner = new ServerRun(ROOT, out, launches, binaries, placement, SERVER_JVM_OPTIONS, trials() > 1);
-        for (Plan.Variant variant : List.copyOf(variants)) {
-            if (!variant.mayBeUnavailable() || !variant.isJvm()) continue;
-            SeriesProgress.line("checking that " + variant.name() + " is available here ...");
-            String why = runner.unavailable(variant);
-            if (why == null) continue;
-            variants.remove(variant);
-            data.skippedVariants.put(variant.name(), why);
-        }
+        SeriesBuild build = SeriesBuild.of(ROOT, variants, data);
+        binaries = build.binaries();
+        analysis = new RecordingAnalysis(build.launches().get("analyze-jfr.java"), ROOT, out, keepJfr);
+        ServerRun runner = new ServerRun(ROOT, out, build.launches(), binaries, placement, SERVER_JVM_OPTIONS, trials() > 1);
+        runner.dropUnavailable(variants, data.skippedVariants);
         if (variants.isEmpty()) throw new Cli.UserError(1, "no selected variant is available here: " + data.skippedVariants.values());
         return runner;
     }
@@ -322,7 +296,7 @@ public class Experiment implements Callable<Integer> {
             section.table = workload.table();
             data.workloads.add(section);
             List<Plan.Run> workloadPlans = workload.plans().plan(this, workload.name());
-            section.parameters = describeParameters(workloadPlans);
+            section.parameters = Plan.describe(workloadPlans, trials());
             plans.addAll(workloadPlans);
         }
         SeriesProgress.line(String.format(Locale.ROOT, "plan: %d server runs, %d load steps, estimated %s", plans.size(),
@@ -340,18 +314,13 @@ public class Experiment implements Callable<Integer> {
             ReportModel.Workload section = section(plan.workload());
             ReportModel.Run run = runner.execute(plan);
             run.sequence = i + 1;
-            reportLock.lock();
-            try {
-                section.runs.add(run);
-            } finally {
-                reportLock.unlock();
-            }
+            report.add(section, run);
             progress.finished(plan.plannedSeconds());
             boolean lastOfWorkload = i + 1 == plans.size() || !plans.get(i + 1).workload().equals(plan.workload());
             if (lastOfWorkload && !interrupted) {
                 analyse(section);
                 progress.finished(analysisSeconds(plans, plan.workload()));
-                writeReport();
+                report.write();
             }
         }
     }
@@ -372,33 +341,11 @@ public class Experiment implements Callable<Integer> {
         analysis.analyse(section, flameGraphs(section.name));
     }
 
-    private Path writeReport() throws IOException {
-        reportLock.lock();
-        try {
-            return new ReportWriter(out, data).write();
-        } finally {
-            reportLock.unlock();
-        }
-    }
-
-    /** Ctrl-C: stop every process this runner started (and their children), then keep what finished. */
+    /** Ctrl-C: every process the series started is stopped, and the report keeps what finished. */
     private void onInterrupt() {
         if (finished) return;
         interrupted = true;
-        ChildProcess.stopAll();
-        try {
-            if (!reportLock.tryLock(10, TimeUnit.SECONDS)) return; // the report being written is the one to keep
-            try {
-                if (analysis != null) analysis.deleteAll(); // those of the run cut short: they were never analysed
-                data.notes.add("Interrupted: the series stopped early; the sections below hold the runs that finished.");
-                System.err.println();
-                System.err.println("interrupted: report of the finished runs in " + new ReportWriter(out, data).write());
-            } finally {
-                reportLock.unlock();
-            }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            System.err.println("interrupted: could not write the report: " + e.getMessage());
-        }
+        report.interrupted(analysis);
     }
 
     // ---- plans: what each workload runs ----------------------------------------------------------------------------
@@ -491,28 +438,6 @@ public class Experiment implements Callable<Integer> {
         return interleaved(workload, rows, steps, null);
     }
 
-    private String describeParameters(List<Plan.Run> plans) {
-        if (plans.isEmpty()) return "";
-        Plan.Run first = plans.get(0);
-        StringBuilder text = new StringBuilder();
-        if (plans.stream().anyMatch(p -> !p.serverArgs().isEmpty())) {
-            text.append("server: ").append(plans.stream().map(p -> String.join(" ", p.serverArgs())).distinct()
-                    .collect(Collectors.joining(" | "))).append("; ");
-        }
-        text.append("TcpLoad: ");
-        text.append(first.steps().stream().map(s -> String.join(" ", s.loadArgs())).collect(Collectors.joining(" | ")));
-        Plan.Step step = first.steps().get(0);
-        text.append("; warm-up at least ").append(seconds(step.warmup())).append(" and until steady (at most ")
-                .append(seconds(step.warmupMax())).append("), measured ").append(seconds(step.measure()));
-        if (first.steps().size() > 1) {
-            text.append(" per step (a fresh server per run; its later steps settle at least ")
-                    .append(seconds(first.steps().get(1).warmup())).append(")");
-        }
-        text.append("; trials ").append(trials()).append(" without recording, variants rotated by one place each trial");
-        if (plans.stream().anyMatch(Plan.Run::recorded)) text.append(", then one recorded trial per row (JFR views only)");
-        return text.toString();
-    }
-
     /** The plan's wall time: its runs, and one analysis per workload (see {@link Plan#RUN_OVERHEAD_SECONDS}). */
     double estimatedSeconds(List<Plan.Run> plans) {
         return plans.stream().mapToDouble(Plan.Run::plannedSeconds).sum()
@@ -541,19 +466,10 @@ public class Experiment implements Callable<Integer> {
     private void describeEnvironment(CpuPlacement placement) throws IOException {
         ReportModel.Environment env = data.environment;
         env.date = ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
-        env.command = "./jbang Experiment.java" + Arrays.stream(commandLineArgs).map(Experiment::shellQuote)
+        env.command = "./jbang Experiment.java" + Arrays.stream(commandLineArgs).map(Cli::shellQuote)
                 .map(a -> " " + a).collect(Collectors.joining());
         env.profile = profile.name();
-        env.cpuModel = MachineFacts.cpuModel();
-        env.cores = Runtime.getRuntime().availableProcessors();
-        env.kernel = MachineFacts.kernel();
-        env.jdk = MachineFacts.jdk();
-        env.launch = "each server and each TcpLoad exec'd directly with the java command line `./jbang info tools` resolves "
-                + "for its script (the launcher's JDK, the script's //JAVA_OPTIONS, its built jar and dependencies), resolved "
-                + "once per series: the launcher's own two JVM starts stay out of every run";
-        env.nettyVersion = MachineFacts.nettyVersion(ROOT);
-        env.commit = MachineFacts.kitCommit(ROOT);
-        env.openFilesLimit = MachineFacts.openFilesLimit();
+        MachineFacts.describe(env, ROOT);
         env.pinned = placement.pinned();
         env.pinning = placement.description();
         if (placement.note() != null) data.notes.add(placement.note());
@@ -571,14 +487,11 @@ public class Experiment implements Callable<Integer> {
 
     /** Both ends of every idle connection hold a file each: the limit caps how many the idle workload can open. */
     private int fitToOpenFiles(int wanted, List<Workload> selected) {
-        long limit = data.environment.openFilesLimit;
-        long headroom = 300; // the JVM's own jars, sockets and pipes
-        if (wanted + headroom <= limit) return wanted;
-        int fitted = (int) Math.max(100, limit - headroom);
-        if (selected.stream().anyMatch(w -> w.name().equals("idle"))) {
-            data.notes.add("idle: scaled down from " + String.format(Locale.ROOT, "%,d", wanted) + " to "
-                    + String.format(Locale.ROOT, "%,d", fitted) + " connections: the open-files limit is " + limit
-                    + " (ulimit -n) and each process needs " + headroom + " files of its own.");
+        int fitted = MachineFacts.fitToOpenFiles(wanted, data.environment.openFilesLimit);
+        if (fitted < wanted && selected.stream().anyMatch(w -> w.name().equals("idle"))) {
+            data.notes.add(String.format(Locale.ROOT, "idle: scaled down from %,d to %,d connections: the open-files limit is %d "
+                    + "(ulimit -n) and each process needs %d files of its own.", wanted, fitted, data.environment.openFilesLimit,
+                    MachineFacts.OWN_FILES));
         }
         return fitted;
     }
@@ -604,9 +517,5 @@ public class Experiment implements Callable<Integer> {
 
     private static String seconds(Duration d) {
         return Cli.formatNanos(d.toNanos());
-    }
-
-    private static String shellQuote(String arg) {
-        return arg.matches("[A-Za-z0-9_./:=,+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
     }
 }

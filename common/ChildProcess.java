@@ -27,6 +27,7 @@ final class ChildProcess {
 
     final Process process;
     final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    private final Thread reader;
 
     ChildProcess(List<String> command, Path directory) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true);
@@ -34,7 +35,7 @@ final class ChildProcess {
         process = builder.start();
         LIVE.add(process);
         process.onExit().thenRun(() -> LIVE.remove(process));
-        Thread.ofVirtual().start(() -> collect(process.getInputStream(), lines));
+        reader = Thread.ofVirtual().start(() -> collect(process.getInputStream(), lines));
     }
 
     /** Ctrl-C: every live child and its descendants killed; waits in progress return as if timed out. */
@@ -77,7 +78,7 @@ final class ChildProcess {
             kill();
             return -1;
         }
-        TimeUnit.MILLISECONDS.sleep(50); // let the reader drain
+        reader.join(Duration.ofSeconds(5)); // every line it wrote, read (a child of its own could keep the pipe open)
         return process.exitValue();
     }
 

@@ -98,6 +98,11 @@ final class Cli {
         return chosen;
     }
 
+    /** The argument as a POSIX shell reads it back: as is when safe, single-quoted otherwise. */
+    static String shellQuote(String arg) {
+        return arg.matches("[A-Za-z0-9_./:=,+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
+    }
+
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|h)?");
 
     /** "0", "250us", "100ms", "1.5s", "2m", "1h"; a bare number means seconds. */

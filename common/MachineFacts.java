@@ -11,6 +11,20 @@ import java.util.regex.Pattern;
 final class MachineFacts {
     private MachineFacts() {}
 
+    /** The machine's part of a report's environment: CPU, kernel, JDK, how scripts were launched, Netty, commit, limits. */
+    static void describe(ReportModel.Environment env, Path root) throws IOException {
+        env.cpuModel = cpuModel();
+        env.cores = Runtime.getRuntime().availableProcessors();
+        env.kernel = kernel();
+        env.jdk = jdk();
+        env.launch = "each server and each TcpLoad exec'd directly with the java command line `./jbang info tools` resolves "
+                + "for its script (the launcher's JDK, the script's //JAVA_OPTIONS, its built jar and dependencies), resolved "
+                + "once per series: the launcher's own two JVM starts stay out of every run";
+        env.nettyVersion = nettyVersion(root);
+        env.commit = kitCommit(root);
+        env.openFilesLimit = openFilesLimit();
+    }
+
     static String cpuModel() throws IOException {
         return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown");
@@ -42,6 +56,14 @@ final class MachineFacts {
         } catch (IOException missing) {
             return "unknown (EchoNetty.java not found)";
         }
+    }
+
+    /** Files a process needs of its own besides its connections: the JVM's jars, sockets and pipes. */
+    static final int OWN_FILES = 300;
+
+    /** How many connections fit under the open-files limit with the process's own files: {@code wanted}, or fewer. */
+    static int fitToOpenFiles(int wanted, long limit) {
+        return wanted + OWN_FILES <= limit ? wanted : (int) Math.max(100, limit - OWN_FILES);
     }
 
     /** This process's soft limit on open files (what ulimit -n says); the servers and TcpLoad inherit it. */

@@ -1,5 +1,6 @@
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /** The plan of a series as data: the server models, and each server process to start with the load steps against it. */
 final class Plan {
@@ -59,5 +60,28 @@ final class Plan {
         Step withWarmup(Duration newWarmup) {
             return new Step(label, loadArgs, newWarmup, warmupMax, measure, probe);
         }
+    }
+
+    /** A workload's parameters as the report states them: server and TcpLoad arguments, warm-up, trials. */
+    static String describe(List<Run> plans, int trials) {
+        if (plans.isEmpty()) return "";
+        Run first = plans.get(0);
+        StringBuilder text = new StringBuilder();
+        if (plans.stream().anyMatch(p -> !p.serverArgs().isEmpty())) {
+            text.append("server: ").append(plans.stream().map(p -> String.join(" ", p.serverArgs())).distinct()
+                    .collect(Collectors.joining(" | "))).append("; ");
+        }
+        text.append("TcpLoad: ");
+        text.append(first.steps().stream().map(s -> String.join(" ", s.loadArgs())).collect(Collectors.joining(" | ")));
+        Step step = first.steps().get(0);
+        text.append("; warm-up at least ").append(Cli.formatNanos(step.warmup().toNanos())).append(" and until steady (at most ")
+                .append(Cli.formatNanos(step.warmupMax().toNanos())).append("), measured ").append(Cli.formatNanos(step.measure().toNanos()));
+        if (first.steps().size() > 1) {
+            text.append(" per step (a fresh server per run; its later steps settle at least ")
+                    .append(Cli.formatNanos(first.steps().get(1).warmup().toNanos())).append(")");
+        }
+        text.append("; trials ").append(trials).append(" without recording, variants rotated by one place each trial");
+        if (plans.stream().anyMatch(Run::recorded)) text.append(", then one recorded trial per row (JFR views only)");
+        return text.toString();
     }
 }

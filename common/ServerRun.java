@@ -164,12 +164,24 @@ final class ServerRun {
         });
     }
 
+    /** Removes from {@code variants} each that says it is unavailable here, with its line in {@code skipped}. */
+    void dropUnavailable(List<Plan.Variant> variants, Map<String, String> skipped) throws Exception {
+        for (Plan.Variant variant : List.copyOf(variants)) {
+            if (!variant.mayBeUnavailable() || !variant.isJvm()) continue;
+            SeriesProgress.line("checking that " + variant.name() + " is available here ...");
+            String why = unavailable(variant);
+            if (why == null) continue;
+            variants.remove(variant);
+            skipped.put(variant.name(), why);
+        }
+    }
+
     /**
      * Starts a variant that may be unavailable here once, without load or recording, and returns the line in which
      * it says it is unavailable (EchoNetty's "--transport io_uring is not available here: ..."), or null. Any other
      * failure keeps it in: its runs then fail with their own lines.
      */
-    String unavailable(Plan.Variant variant) throws Exception {
+    private String unavailable(Plan.Variant variant) throws Exception {
         List<String> args = new ArrayList<>(List.of("--port", "0"));
         args.addAll(variant.args());
         ChildProcess probe = new ChildProcess(launches.get(variant.script()).command(serverJvmOptions, args), root);
