@@ -8,6 +8,7 @@
 //SOURCES common/LoadReport.java
 //SOURCES common/JitActivity.java
 //SOURCES common/SteadyState.java
+//SOURCES common/ProcSampler.java
 //JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
 
 import io.netty.bootstrap.Bootstrap;
@@ -417,12 +418,15 @@ public class TcpLoad implements Callable<Integer> {
         // JIT compiler's first work are left out when a warm-up is given).
         measuring.await();
         long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
+        long switchesAtMeasuredFrom = ProcSampler.contextSwitches(ProcessHandle.current().pid());
         // Every user is done by endAt + --timeout: it stops sending at endAt and gives each outstanding echo at most
         // --timeout; a connect begun before endAt gives up after --timeout (CONNECT_TIMEOUT_MILLIS), and none begins
         // after it (User.connect). The margin only covers timers that fire late on a busy machine.
         boolean allDone = finished.await(endAt() - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
+        long switchesAtEnd = ProcSampler.contextSwitches(ProcessHandle.current().pid()); // this process's own, all its threads
+        long switches = switchesAtMeasuredFrom < 0 || switchesAtEnd < 0 ? -1 : switchesAtEnd - switchesAtMeasuredFrom;
         // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
         // pending connect) at once, so the run still ends within --duration + --timeout and the two margins.
         loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(END_MARGIN_NANOS));
@@ -434,7 +438,7 @@ public class TcpLoad implements Callable<Integer> {
                 mode, payloadSize, intervalNanos / 1e6, rate == null ? 0 : rate, inflight, timeout.toNanos() / 1e6,
                 rampUp == null ? 0 : rampUp.toNanos() / 1e9, connectsPerSecond, sourceIps == null ? List.of() : sourceIps,
                 scheduled, steady, steady ? warmupMax.toNanos() / 1e9 : 0);
-        return stats.result(config, warmupResult, ticker.series, wallNanos, cpuNanos, Runtime.getRuntime().availableProcessors(),
+        return stats.result(config, warmupResult, ticker.series, wallNanos, cpuNanos, switches, Runtime.getRuntime().availableProcessors(),
                 allDone ? List.of() : List.of("some users were still busy " + timeout + " after the end; their messages are not counted"));
     }
 

@@ -71,7 +71,7 @@ final class LoadReport {
 
     record Result(Config config, Warmup warmup, long sent, long received, long[] failuresByKind, Histogram latency, Histogram uncorrected,
                   Histogram lag, Histogram connect, long opened, int peakOpen, double timeToOpenAllMs,
-                  long wallNanos, long cpuNanos, int cores, List<Second> series, List<String> warnings) {
+                  long wallNanos, long cpuNanos, long contextSwitches, int cores, List<Second> series, List<String> warnings) {
         long failures() {
             long total = 0;
             for (long count : failuresByKind) total += count;
@@ -195,7 +195,8 @@ final class LoadReport {
         }
 
         /** Everything measured, with the generator's verdict on itself (the warnings) added. */
-        Result result(Config config, Warmup warmup, List<Second> series, long wallNanos, long cpuNanos, int cores, List<String> notes) {
+        Result result(Config config, Warmup warmup, List<Second> series, long wallNanos, long cpuNanos, long contextSwitches, int cores,
+                      List<String> notes) {
             Histogram lagTotal = lag.getIntervalHistogram(), connectTotal = connect.getIntervalHistogram();
             long[] byKind = new long[failures.length];
             for (int i = 0; i < byKind.length; i++) byKind[i] = failures[i].sum();
@@ -218,7 +219,7 @@ final class LoadReport {
             long allOpen = allOpenAfterNanos.get();
             return new Result(config, warmup, sent.sum(), received.sum(), byKind, latencyTotal, openLoop ? uncorrectedTotal : null,
                     lagTotal, connectTotal, opened.sum(), peakOpen.get(), allOpen < 0 ? -1 : allOpen / 1e6,
-                    wallNanos, cpuNanos, cores, series, warnings);
+                    wallNanos, cpuNanos, contextSwitches, cores, series, warnings);
         }
     }
 
@@ -349,6 +350,7 @@ final class LoadReport {
         generator.addProperty("cpuSeconds", r.cpuNanos() / 1e9);
         generator.addProperty("cpuPercentOfCore", 100.0 * r.cpuNanos() / r.wallNanos());
         generator.addProperty("cpuNanosPerMessage", r.sent() == 0 ? 0 : (double) r.cpuNanos() / r.sent());
+        if (r.contextSwitches() >= 0) generator.addProperty("contextSwitches", r.contextSwitches());
         generator.addProperty("wallSeconds", r.wallNanos() / 1e9);
         generator.addProperty("requestedRate", c.requestedRate());
         generator.addProperty("sentRate", r.sent() / c.durationSeconds());

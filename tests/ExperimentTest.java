@@ -83,7 +83,8 @@ class ExperimentTest {
                 assertTrue(step.getAsJsonObject("load").getAsJsonObject("summary").get("received").getAsLong() > 0,
                         workload + " " + r.get("label") + ": nothing echoed");
                 assertTrue(step.get("serverRssPeakKiB").getAsLong() > 0, workload + " " + r.get("label") + ": no /proc samples");
-                assertTrue(step.get("serverContextSwitches").getAsLong() >= 0, workload + " " + r.get("label") + ": the server's context switches");
+                assertTrue(step.get("serverContextSwitches").getAsLong() >= 0 && step.get("loadContextSwitches").getAsLong() >= 0,
+                        workload + " " + r.get("label") + ": context switches of the server and of TcpLoad, each from its own /proc");
                 // smoke's warm-up cap (1 s) is shorter than the 3 s the steadiness check needs: marked, not hung
                 assertTrue(r.has("warmupSeconds") && r.get("warmupSeconds").getAsDouble() > 0, workload + ": warmupSeconds");
                 assertFalse(r.get("steady").getAsBoolean(), workload + " " + r.get("label") + ": a capped warm-up is not steady");
