@@ -56,6 +56,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,7 +81,8 @@ import picocli.CommandLine.Parameters;
  * 4.2's epoll loop waits with epoll_pwait2 and a nanosecond timeout, where a JDK Selector's timeout is whole
  * milliseconds; the timer slack is lowered to 1 ns so those waits are not stretched by Linux's default 50 µs).
  * Sends write a retained duplicate of one pooled payload buffer and echoes are compared in place, so a message
- * allocates nothing but its timer. One event loop by default: on the one core TcpLoad gets, a second loop adds
+ * allocates nothing but its timer (one pending per user at most). In the open loop a user polls for the last
+ * 20 µs before a send is due instead of trusting its wake-up (reported apart as spin time). One event loop by default: on the one core TcpLoad gets, a second loop adds
  * wake-ups and no parallelism. The JVM runs C1 only: with C2 the compiler competed with the connects of 19,000
  * users for that core, and opening them took about twice as long. The measurements behind these choices, and how
  * to measure the earlier engine (a virtual thread per user), are in README.md's benchmark section.
@@ -184,6 +186,14 @@ public class TcpLoad implements Callable<Integer> {
     private static final long END_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** How long a user waits before trying again after a failed connect: a dead server is not hammered in a loop. */
     private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Open loop (--rate) only: how long before a send is due its user stops sleeping and polls (the event loop
+     * checks its sockets without blocking, then the user looks at the clock again) until the send is due. A timed
+     * wake-up on this VM came 20 µs late at the median, and that lateness is latency counted against the server;
+     * the C client (bench/reference/openloop.c) spins the same 20 µs. The time spent is reported (Spin, spinSeconds)
+     * and left out of the saturation check. {@code -Dtcpload.spinNs=<n>} (JBang {@code -R=}) sets another, 0 none.
+     */
+    private static final long SPIN_NANOS = Long.getLong("tcpload.spinNs", 20_000);
     /** File descriptors a run needs beyond one per connection (the JVM's own jars, the log files, stdio). */
     private static final int SPARE_FILES = 32;
 
@@ -197,6 +207,8 @@ public class TcpLoad implements Callable<Integer> {
     private long timeoutNanos;
     /** Whether sends have a due time that lateness can be measured against. */
     private boolean scheduled;
+    /** How long before a due send its user polls instead of sleeping (open loop only, else 0). */
+    private long spinNanos;
     private LoadReport.Recorders stats;
 
     // The run's clock, all System.nanoTime(): connecting starts at startedAt, measuring at measuredFrom, sends stop
@@ -257,6 +269,7 @@ public class TcpLoad implements Callable<Integer> {
         intervalNanos = (interval != null ? interval : defaultInterval).toNanos();
         if ((idle || burst) && intervalNanos <= 0) throw new Cli.UserError(2, "--interval must be positive with --" + mode);
         scheduled = !mode.equals("closed") && !mode.equals("churn") || intervalNanos > 0;
+        spinNanos = mode.equals("open") ? Math.max(0, SPIN_NANOS) : 0;
         timeoutNanos = timeout.toNanos();
         fixedPayload = size == null ? (message == null ? "hello" : message).getBytes(StandardCharsets.UTF_8) : null;
         payloadSize = size != null ? size : fixedPayload.length;
@@ -578,9 +591,14 @@ public class TcpLoad implements Callable<Integer> {
         private long windowFreeAt;
         /** When the pending timer fires; Long.MAX_VALUE when none is pending. */
         private long wakeAt = Long.MAX_VALUE;
+        /** The pending timer (at most one per user: a superseded one is cancelled, not left to fire for nothing). */
+        private ScheduledFuture<?> timer;
+        private final Runnable wake = this::wake;
         private boolean everConnected, connecting, done;
         private int bindAttempts;
         private Channel channel;
+        /** When this user began polling for its next send (0: not polling). */
+        private long spinningSince;
 
         User(EventLoop loop, Schedule schedule, ByteBuf payload, ConnectGate gate, CountDownLatch finished) {
             this.loop = loop;
@@ -616,7 +634,7 @@ public class TcpLoad implements Callable<Integer> {
             if (wrote) channel.flush();
             if (outstanding == 0) {
                 if (sending(now)) {
-                    wakeAt(schedule.due());
+                    wakeAt(sendTimer(schedule.due(), now));
                 } else if (now < endAt()) {
                     wakeAt(endAt()); // the connection stays open to the end, even when its next message would come after it
                 } else {
@@ -632,8 +650,22 @@ public class TcpLoad implements Callable<Integer> {
                 finish();
                 return;
             }
-            if (sending(now) && outstanding < inflight) next = Math.min(next, schedule.due());
+            // a timetable's next slot is known now: the timer for it is armed at once, so the echo that frees the
+            // window does not have to replace a timeout timer (one timer per message instead of two)
+            long due = schedule.due();
+            if (sending(now) && (outstanding < inflight || schedule.periodic() && due > now)) next = Math.min(next, sendTimer(due, now));
             wakeAt(next);
+        }
+
+        /**
+         * When to wake for a send due at {@code due}: then, or with spinning {@code spinNanos} before it, and once
+         * inside that margin at once: a timer already due makes the event loop poll its sockets without blocking
+         * and then run this user's step again, so echoes are still read while it waits.
+         */
+        private long sendTimer(long due, long now) {
+            if (spinNanos == 0 || due - now > spinNanos) return due - spinNanos;
+            if (spinningSince == 0) spinningSince = now;
+            return now;
         }
 
         private boolean sending(long now) {
@@ -658,14 +690,20 @@ public class TcpLoad implements Callable<Integer> {
             }
         }
 
+        /**
+         * Arms the timer for {@code deadline} unless an earlier one is pending (its step arms the next). A later one
+         * pending is cancelled: left in the event loop's queue, the 2 s timeout timers of the echoes that came back
+         * piled up by the thousand (10,000 msg/s x --timeout) and each woke the loop once for nothing.
+         */
         private void wakeAt(long deadline) {
-            if (deadline >= wakeAt) return; // an earlier timer is pending; its step arms the next one
+            if (deadline >= wakeAt) return;
+            if (timer != null) timer.cancel(false);
             wakeAt = deadline;
-            loop.schedule(() -> wake(deadline), deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            timer = loop.schedule(wake, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
 
-        private void wake(long deadline) {
-            if (deadline != wakeAt) return; // superseded by an earlier timer, whose step already ran
+        private void wake() {
+            timer = null;
             wakeAt = Long.MAX_VALUE;
             step();
         }
@@ -673,6 +711,10 @@ public class TcpLoad implements Callable<Integer> {
         private void send(long now) {
             long due = schedule.due();
             boolean measured = due >= measuredFrom;
+            if (spinningSince != 0) {
+                stats.spun(now - spinningSince, measured);
+                spinningSince = 0;
+            }
             if (scheduled) stats.lag(now - Math.max(due, windowFreeAt), measured);
             int slot = slot(outstanding);
             dueAt[slot] = schedule.periodic() ? due : now;
@@ -770,6 +812,7 @@ public class TcpLoad implements Callable<Integer> {
         }
 
         private void disconnect() {
+            spinningSince = 0;
             if (channel == null) return;
             channel.close();
             channel = null;
