@@ -19,6 +19,8 @@
 //SOURCES common/SeriesProgress.java
 //SOURCES common/SeriesReport.java
 //SOURCES common/ReportModel.java
+//SOURCES common/Separation.java
+//SOURCES common/ReportRanking.java
 //SOURCES common/ReportTables.java
 //SOURCES common/ReportWriter.java
 //SOURCES common/ChartWriter.java
@@ -57,7 +59,8 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default (about 5.5 minutes here); full is what results.md is written from (about 35 minutes);
+     * quick is the default (at most 8 minutes here: 64 B messages only, two sweep rates, only seed-echo recorded); full
+     * is what results.md is written from;
      * smoke exists for the test suite: every workload once against netty-epoll alone (handler-work adds its --offload
      * row, so tables and charts still compare two rows), with the shortest runs that still echo something: its figures
      * only prove the machinery works. Each server and each TcpLoad is a JVM of its own, so the profiles differ mostly
@@ -70,13 +73,21 @@ public class Experiment implements Callable<Integer> {
      */
     enum Profile {
         smoke(1, "300ms", "1s", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
-                List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none),
-        quick(1, "2s", "20s", "1s", "3s", "2s", 10_000, List.of(64, 16_384, 262_144), List.of(2_000, 10_000, 40_000), "2s",
+                List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none, null, PINNED),
+        quick(1, "2s", "20s", "1s", "3s", "2s", 10_000, List.of(64), List.of(10_000, 40_000), "2s",
                 List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"),
-                Set.of("seed-echo", "throughput", "handler-work"), FlameGraphs.cpuBound),
+                Set.of("seed-echo"), FlameGraphs.cpuBound, null, PINNED),
         full(3, "3s", "30s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
                 List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll"),
-                null, FlameGraphs.all);
+                null, FlameGraphs.all, null, PINNED),
+        /** The settings a maintainer asks about, each a row beside its model's default, where they could matter. */
+        settings(3, "3s", "30s", "3s", "10s", "4s", 10_000, List.of(64), List.of(10_000), "2s", List.of(),
+                List.of("virtual", "virtual-poller1", "netty-epoll", "netty-epoll-noleak"), Set.of(), FlameGraphs.none,
+                List.of("seed-echo", "throughput", "churn"), PINNED),
+        /** The seed's question on this machine: its workload with a server pinned to its own core and with both sides sharing all cores. */
+        seed(3, "3s", "30s", "3s", "10s", "4s", 10_000, List.of(64), List.of(10_000), "2s", List.of(),
+                List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"), Set.of(), FlameGraphs.none,
+                List.of("seed-echo"), List.of("pinned", "shared"));
 
         final int trials;
         final Duration warmup, warmupMax, settle, seedDuration, measure;
@@ -87,10 +98,12 @@ public class Experiment implements Callable<Integer> {
         final List<String> variants;
         final Set<String> recorded; // the workloads that get a recorded trial; null: all of them
         final FlameGraphs flameGraphs;
+        final List<String> workloads; // null: all of them
+        final List<String> placements;
 
         Profile(int trials, String warmup, String warmupMax, String settle, String seedDuration, String measure, int idleConnections,
                 List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> handlerWork,
-                List<String> variants, Set<String> recorded, FlameGraphs flameGraphs) {
+                List<String> variants, Set<String> recorded, FlameGraphs flameGraphs, List<String> workloads, List<String> placements) {
             this.trials = trials;
             this.warmup = Cli.parseDuration(warmup);
             this.warmupMax = Cli.parseDuration(warmupMax);
@@ -105,8 +118,13 @@ public class Experiment implements Callable<Integer> {
             this.variants = variants;
             this.recorded = recorded;
             this.flameGraphs = flameGraphs;
+            this.workloads = workloads;
+            this.placements = placements;
         }
     }
+
+    /** Server and TcpLoad each on their own CPUs: the default, so the generator never steals the server's CPU. */
+    static final List<String> PINNED = List.of("pinned");
 
     /** Which recordings get a flame graph: each is drawn from the recording's CPU samples, about 1 s of analysis. */
     enum FlameGraphs {
@@ -124,6 +142,10 @@ public class Experiment implements Callable<Integer> {
             new Plan.Variant("netty-epoll", "EchoNetty.java", List.of("--transport", "epoll"), false, "Netty event loop, native epoll transport"),
             new Plan.Variant("netty-nio", "EchoNetty.java", List.of("--transport", "nio"), false, "Netty event loop, JDK NIO selector transport"),
             new Plan.Variant("netty-io_uring", "EchoNetty.java", List.of("--transport", "io_uring"), true, "Netty event loop, native io_uring transport (where the kernel allows)"),
+            new Plan.Variant("virtual-poller1", "EchoVirtualThreads.java", List.of(), List.of("-Djdk.pollerMode=1"), false,
+                    "virtual threads with platform poller threads (jdk.pollerMode=1; JDK 25's default, 2, makes the pollers virtual threads)"),
+            new Plan.Variant("netty-epoll-noleak", "EchoNetty.java", List.of("--transport", "epoll"), List.of("-Dio.netty.leakDetection.level=disabled"),
+                    false, "Netty epoll with resource-leak detection off (as tuned deployments run it; the default samples allocations)"),
             new Plan.Variant("go-net", "reference/go-net.go", List.of(), true, "reference: Go's net package, one goroutine per connection (the seed's winning server; needs go)"),
             new Plan.Variant("c-epoll", "reference/c-epoll.c", List.of(), true, "reference: single-threaded epoll in C, the floor (needs cc)"));
 
@@ -216,6 +238,10 @@ public class Experiment implements Callable<Integer> {
     @Option(names = "--load-cpus", description = "CPUs for TcpLoad, taskset syntax (default: the other cores)")
     String loadCpus;
 
+    @Option(names = "--placement", split = ",", paramLabel = "pinned|shared", description = "pinned: servers and TcpLoad on "
+            + "their own CPUs (default); shared: both unpinned on all cores, as the seed ran; pinned,shared: both, side by side")
+    List<String> placementNames;
+
     @Option(names = "--keep-jfr", description = "keep the servers' .jfr recordings (deleted after analysis by default)")
     boolean keepJfr;
 
@@ -235,6 +261,7 @@ public class Experiment implements Callable<Integer> {
     private final ReportModel.Experiment data = new ReportModel.Experiment();
     private SeriesReport report;
     private List<Plan.Variant> variants;
+    private List<String> placements = PINNED;
     private Map<String, Path> binaries = Map.of();
     private int idleConnections;
     private RecordingAnalysis analysis;
@@ -247,7 +274,13 @@ public class Experiment implements Callable<Integer> {
             return 0;
         }
         variants = new ArrayList<>(Cli.select(variantNames == null ? profile.variants : variantNames, VARIANTS, Plan.Variant::name, "--variants", "variant"));
-        List<Workload> selected = Cli.select(workloadNames, workloads, Workload::name, "--workloads", "workload");
+        List<Workload> selected = Cli.select(workloadNames != null ? workloadNames : profile.workloads, workloads, Workload::name,
+                "--workloads", "workload");
+        placements = Cli.select(placementNames != null ? placementNames : profile.placements, List.of("pinned", "shared"), p -> p,
+                "--placement", "placement");
+        if (placements.contains("shared") && (serverCpus != null || loadCpus != null)) {
+            throw new Cli.UserError(2, "--placement shared runs unpinned: it does not go with --server-cpus/--load-cpus");
+        }
         if (trialsOption != null && trialsOption < 1) throw new Cli.UserError(2, "--trials must be at least 1");
         if (durationOption != null && durationOption.toMillis() < 500) throw new Cli.UserError(2, "--duration must be at least 500ms");
         CpuPlacement placement = CpuPlacement.choose(serverCpus, loadCpus);
@@ -262,8 +295,9 @@ public class Experiment implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(this::onInterrupt, "experiment-interrupted"));
         Path written;
         try {
-            measureCeiling(runner);
+            measureCeiling(runner, "before");
             run(plans, runner);
+            if (!interrupted) measureCeiling(runner, "after");
             data.complete = !interrupted;
             written = report.write();
         } finally {
@@ -325,15 +359,18 @@ public class Experiment implements Callable<Integer> {
         }
     }
 
-    /** TcpLoad against c-epoll, the cheapest server there is: ping-pong and the seed workload, what the generator can drive at all. */
-    private void measureCeiling(ServerRun runner) throws Exception {
+    /**
+     * TcpLoad against c-epoll, the cheapest server there is: ping-pong and the seed workload, what the generator can
+     * drive at all. Before and after the workloads, so one busy moment on the machine does not set it.
+     */
+    private void measureCeiling(ServerRun runner, String when) throws Exception {
         Plan.Variant floor = VARIANTS.stream().filter(v -> v.name().equals("c-epoll")).findFirst().orElseThrow();
         if (!binaries.containsKey(floor.name())) return;
-        SeriesProgress.line("measuring the generator's ceiling against c-epoll ...");
-        data.generatorCeiling = runner.execute(new Plan.Run("generator-ceiling", floor, floor.name(), "", List.of(), List.of(
+        SeriesProgress.line("measuring the generator's ceiling against c-epoll (" + when + " the workloads) ...");
+        data.generatorCeiling.add(runner.execute(new Plan.Run("generator-ceiling", floor, floor.name(), when, List.of(), List.of(
                 step("ping-pong 100 × 16 B", measure(), "--users", "100", "--size", "16", "--interval", "0"),
                 step("seed 1,000 × 10 msg/s", seedDuration(), "--users", "1000", "--message", "hello", "--interval", "100ms")),
-                1, null, false));
+                1, null, false, false)));
     }
 
     private void analyse(ReportModel.Workload section) throws IOException {
@@ -381,7 +418,18 @@ public class Experiment implements Callable<Integer> {
     }
 
     /** A row of a workload's table: a variant, or a variant with a setting (its server arguments). */
-    record Row(Plan.Variant variant, String label, String setting, List<String> serverArgs) {}
+    record Row(Plan.Variant variant, String label, String setting, List<String> serverArgs, boolean shared) {
+        Row(Plan.Variant variant, String label, String setting, List<String> serverArgs) {
+            this(variant, label, setting, serverArgs, false);
+        }
+
+        /** The same row in each placement; with both, the placement joins the setting, so rows compete within one. */
+        List<Row> placed(List<String> placements) {
+            if (placements.size() == 1) return List.of(new Row(variant, label, setting, serverArgs, placements.get(0).equals("shared")));
+            return placements.stream().map(p -> new Row(variant, label, setting.isEmpty() ? p : setting + " · " + p, serverArgs,
+                    p.equals("shared"))).toList();
+        }
+    }
 
     /**
      * Every selected variant in every trial. The first step warms the fresh server up; the later ones, against the
@@ -398,17 +446,20 @@ public class Experiment implements Callable<Integer> {
      * machine touches every row alike and no row always runs first; then, where the profile records this workload,
      * each row once more with its JFR recording (kept out of the tables; the reference servers are not JVMs and have none).
      */
-    List<Plan.Run> interleaved(String workload, List<Row> rows, List<Plan.Step> steps, Duration sloP99) {
+    List<Plan.Run> interleaved(String workload, List<Row> unplaced, List<Plan.Step> steps, Duration sloP99) {
+        List<Row> rows = unplaced.stream().flatMap(r -> r.placed(placements).stream()).toList();
         List<Plan.Run> plans = new ArrayList<>();
         for (int trial = 1; trial <= trials(); trial++) {
             for (int i = 0; i < rows.size(); i++) {
                 Row row = rows.get((i + trial - 1) % rows.size());
-                plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, trial, sloP99, false));
+                plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, trial, sloP99,
+                        false, row.shared()));
             }
         }
         if (profile.recorded == null || profile.recorded.contains(workload)) {
             for (Row row : rows) {
-                if (row.variant().isJvm()) plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, 1, sloP99, true));
+                if (row.variant().isJvm()) plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(),
+                        steps, 1, sloP99, true, row.shared()));
             }
         }
         return plans;
@@ -417,7 +468,7 @@ public class Experiment implements Callable<Integer> {
     /** The same runs, each stopping at its first step past the sweep's SLO. */
     static List<Plan.Run> untilSlo(List<Plan.Run> plans) {
         return plans.stream().map(p -> new Plan.Run(p.workload(), p.variant(), p.label(), p.setting(), p.serverArgs(),
-                p.steps(), p.trial(), SWEEP_SLO_P99, p.recorded())).toList();
+                p.steps(), p.trial(), SWEEP_SLO_P99, p.recorded(), p.shared())).toList();
     }
 
     /**
@@ -472,6 +523,8 @@ public class Experiment implements Callable<Integer> {
         MachineFacts.describe(env, ROOT);
         env.pinned = placement.pinned();
         env.pinning = placement.description();
+        env.placement = String.join(", ", placements) + (placements.contains("shared") ? " (shared: server and TcpLoad unpinned on all "
+                + Runtime.getRuntime().availableProcessors() + " cores, so carriers, event loops and GOMAXPROCS follow the core count)" : "");
         if (placement.note() != null) data.notes.add(placement.note());
         env.serverJvmOptions = SERVER_JVM_OPTIONS;
         env.serverJvmOptionsWhy = "Identical for every Java server (the reference servers go-net and c-epoll are not JVMs: "
@@ -507,11 +560,15 @@ public class Experiment implements Callable<Integer> {
             planner.profile = p;
             planner.variants = Cli.select(p.variants, VARIANTS, Plan.Variant::name, "--profile", "variant");
             planner.idleConnections = p.idleConnections;
-            List<Plan.Run> plans = planner.workloads.stream().flatMap(w -> w.plans().plan(planner, w.name()).stream()).toList();
-            System.out.printf(Locale.ROOT, "  %-6s ~%s: %d trial(s), %d server runs, %d load steps, warm-up %s, measured %s per step"
-                            + " (seed-echo %s, rate-sweep %s), variants %s%n", p.name(), SeriesProgress.clock(planner.estimatedSeconds(plans)),
+            planner.placements = p.placements;
+            List<Plan.Run> plans = planner.workloads.stream().filter(w -> p.workloads == null || p.workloads.contains(w.name()))
+                    .flatMap(w -> w.plans().plan(planner, w.name()).stream()).toList();
+            System.out.printf(Locale.ROOT, "  %-8s ~%s: %d trial(s), %d server runs, %d load steps, warm-up %s, measured %s per step"
+                            + " (seed-echo %s, rate-sweep %s), variants %s%s%n", p.name(), SeriesProgress.clock(planner.estimatedSeconds(plans)),
                     p.trials, plans.size(), plans.stream().mapToInt(r -> r.steps().size()).sum(), p.warmup.toMillis() + "ms",
-                    p.measure.toMillis() + "ms", p.seedDuration.toMillis() + "ms", p.sweepStep.toMillis() + "ms", String.join(", ", p.variants));
+                    p.measure.toMillis() + "ms", p.seedDuration.toMillis() + "ms", p.sweepStep.toMillis() + "ms", String.join(", ", p.variants),
+                    (p.workloads == null ? "" : "; workloads " + String.join(", ", p.workloads))
+                            + (p.placements.equals(PINNED) ? "" : "; placements " + String.join(" and ", p.placements) + ", side by side"));
         }
     }
 

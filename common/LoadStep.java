@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -15,12 +16,15 @@ import java.util.regex.Pattern;
  * its measured window begins). The server is read from /proc exactly at both ends of that window, so the
  * generator's JVM start, connecting and shutting down stay outside it.
  */
-record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
+record LoadStep(ScriptLaunch tcpLoad, Path root) {
     /** TcpLoad's line as its measured window begins. */
     private static final Pattern MEASURING = Pattern.compile("^MEASURING after ([0-9.]+)s of warm-up: (steady|not steady \\((.*)\\))$");
 
-    /** {@code serverJava}: the server's java, whose jcmd a probe step uses; null for a server that is not a JVM. */
-    ReportModel.Step run(Plan.Step plan, String host, Path json, ProcSampler server, String serverJava) throws Exception {
+    /**
+     * {@code serverJava}: the server's java, whose jcmd a probe step uses; null for a server that is not a JVM.
+     * {@code pin}: the command that pins TcpLoad to its CPUs (taskset), or nothing.
+     */
+    ReportModel.Step run(Plan.Step plan, String host, Path json, ProcSampler server, String serverJava, List<String> pin) throws Exception {
         ReportModel.Step step = new ReportModel.Step();
         step.label = plan.label();
         step.probe = plan.probe();
@@ -48,11 +52,12 @@ record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
                 } else {
                     double started = server.now();
                     from = server.sampleNow();
-                    long serverSwitches = ProcSampler.contextSwitches(server.pid()), loadSwitches = ProcSampler.contextSwitches(load.process.pid());
+                    Map<Long, Long> serverSwitches = ProcSampler.contextSwitchesByThread(server.pid());
+                    Map<Long, Long> loadSwitches = ProcSampler.contextSwitchesByThread(load.process.pid());
                     sleepUntil(server, started + step.measuredSeconds);
                     to = server.sampleNow();
-                    step.serverContextSwitches = difference(serverSwitches, ProcSampler.contextSwitches(server.pid()));
-                    step.loadContextSwitches = difference(loadSwitches, ProcSampler.contextSwitches(load.process.pid()));
+                    step.serverContextSwitches = ProcSampler.switchesBetween(serverSwitches, ProcSampler.contextSwitchesByThread(server.pid()));
+                    step.loadContextSwitches = ProcSampler.switchesBetween(loadSwitches, ProcSampler.contextSwitchesByThread(load.process.pid()));
                 }
             }
             step.exitCode = load.await(plan.warmupMax().plus(plan.measure()).plusSeconds(120));
@@ -90,10 +95,6 @@ record LoadStep(ScriptLaunch tcpLoad, List<String> pin, Path root) {
         JsonObject summary = step.load.getAsJsonObject("summary");
         return summary.get("failures").getAsLong() == 0 && summary.get("received").getAsLong() > 0
                 && summary.getAsJsonObject("latencyUs").get("p99").getAsDouble() <= sloP99.toNanos() / 1e3;
-    }
-
-    private static long difference(long before, long after) {
-        return before < 0 || after < 0 ? -1 : after - before;
     }
 
     private static void sleepUntil(ProcSampler clock, double seconds) throws InterruptedException {

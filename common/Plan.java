@@ -13,14 +13,21 @@ final class Plan {
      * the real pace) adds these to the warm-up and measured times.
      */
     static final double RUN_OVERHEAD_SECONDS = 2, STEP_OVERHEAD_SECONDS = 1.5, ANALYSIS_SECONDS = 2, PER_RECORDING_SECONDS = 0.5;
+    /** A steady warm-up's typical length: the check needs 3 whole seconds, and the JITs are quiet by about then. */
+    static final double TYPICAL_STEADY_SECONDS = 4;
 
     /**
      * A server model: a JBang script, or a reference server's source under {@code reference/} (a native binary that
      * {@code reference/build.sh} builds; JVM options and recording do not apply to it). {@code mayBeUnavailable}: a
      * transport the kernel or container may not offer (io_uring is often disabled in containers); such a variant is
      * started once before the series and, if it says it is unavailable, skipped with a note instead of failing every run.
+     * {@code jvmOptions}: a setting of this variant's own (a system property), added to the options every server gets.
      */
-    record Variant(String name, String script, List<String> args, boolean mayBeUnavailable, String description) {
+    record Variant(String name, String script, List<String> args, List<String> jvmOptions, boolean mayBeUnavailable, String description) {
+        Variant(String name, String script, List<String> args, boolean mayBeUnavailable, String description) {
+            this(name, script, args, List.of(), mayBeUnavailable, description);
+        }
+
         boolean isNetty() {
             return script.equals("EchoNetty.java");
         }
@@ -33,10 +40,11 @@ final class Plan {
     /**
      * One server process to start and the load steps to run against it. {@code sloP99}: when set, each step is
      * checked against it and the run stops at the first step past it (higher rates only add queueing).
-     * {@code recorded}: the server runs with its JFR recording; such a run is observed, not measured.
+     * {@code recorded}: the server runs with its JFR recording; such a run is observed, not measured. {@code shared}:
+     * server and TcpLoad run unpinned on all cores (as the seed ran), instead of on their own CPU sets.
      */
     record Run(String workload, Variant variant, String label, String setting, List<String> serverArgs,
-               List<Step> steps, int trial, Duration sloP99, boolean recorded) {
+               List<Step> steps, int trial, Duration sloP99, boolean recorded, boolean shared) {
         double plannedSeconds() {
             return RUN_OVERHEAD_SECONDS + steps.stream().mapToDouble(Step::plannedSeconds).sum();
         }
@@ -54,7 +62,8 @@ final class Plan {
      */
     record Step(String label, List<String> loadArgs, Duration warmup, Duration warmupMax, Duration measure, boolean probe) {
         double plannedSeconds() {
-            return STEP_OVERHEAD_SECONDS + (warmup.toMillis() + measure.toMillis()) / 1000.0;
+            double warming = Math.min(warmupMax.toMillis() / 1000.0, Math.max(warmup.toMillis() / 1000.0, TYPICAL_STEADY_SECONDS));
+            return STEP_OVERHEAD_SECONDS + warming + measure.toMillis() / 1000.0;
         }
 
         Step withWarmup(Duration newWarmup) {

@@ -2,7 +2,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,27 +70,47 @@ final class ProcSampler implements AutoCloseable {
 
     /**
      * Context switches (voluntary + involuntary) summed over the process's live threads, from
-     * {@code /proc/<pid>/task/*}{@code /status}; -1 when the process is gone. Threads that ended earlier are not
-     * counted (the kernel keeps no per-process total a reader can see), so take it at both ends of a window.
+     * {@code /proc/<pid>/task/*}{@code /status}; -1 when the process is gone.
      */
     static long contextSwitches(long pid) {
-        long total = 0;
+        Map<Long, Long> byThread = contextSwitchesByThread(pid);
+        return byThread == null ? -1 : byThread.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The same per thread (thread id → switches); null when the process is gone. */
+    static Map<Long, Long> contextSwitchesByThread(long pid) {
+        Map<Long, Long> byThread = new HashMap<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks.toList()) {
                 try {
+                    long switches = 0;
                     for (String line : Files.readAllLines(task.resolve("status"))) {
                         if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                            switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                         }
                     }
+                    byThread.put(Long.parseLong(task.getFileName().toString()), switches);
                 } catch (IOException threadEnded) {
                     // a thread that ends while we read: its switches leave with it
                 }
             }
-            return total;
+            return byThread;
         } catch (IOException | RuntimeException gone) {
-            return -1;
+            return null;
         }
+    }
+
+    /**
+     * The switches between two readings: a thread's growth where it lived at both, all of a thread's born in
+     * between. A thread that ended in between (a closed connection's, an idle JIT compiler thread) takes its
+     * switches with it: the kernel keeps no per-process total a reader can see, so the figure is a lower bound
+     * where threads come and go. -1 when either reading is missing.
+     */
+    static long switchesBetween(Map<Long, Long> before, Map<Long, Long> after) {
+        if (before == null || after == null) return -1;
+        long total = 0;
+        for (var thread : after.entrySet()) total += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+        return total;
     }
 
     /** One reading of {@code pid}, or null when the process has exited. */

@@ -16,7 +16,8 @@ final class ReportModel {
         Environment environment = new Environment();
         List<String> notes = new ArrayList<>();
         Map<String, String> skippedVariants = new LinkedHashMap<>(); // variant -> the line that said it is unavailable here
-        Run generatorCeiling; // TcpLoad against c-epoll before the workloads: ping-pong and the seed workload; null when not measured
+        // TcpLoad against c-epoll before and after the workloads (ping-pong and the seed workload); null when not measured
+        List<Run> generatorCeiling = new ArrayList<>();
         List<Workload> workloads = new ArrayList<>();
         boolean complete;
     }
@@ -35,6 +36,7 @@ final class ReportModel {
         String launch; // how servers and TcpLoad were started
         boolean pinned;
         String pinning;
+        String placement; // the placements this series ran: "pinned", "shared" or "pinned, shared" side by side
         long openFilesLimit;
         List<String> serverJvmOptions;
         String serverJvmOptionsWhy;
@@ -62,6 +64,7 @@ final class ReportModel {
         String setting; // e.g. the server's --work, or "" when the workload has a single setting
         int trial;
         int sequence; // its place in the series (1 = first run): trials interleave variants in rotated orders
+        String placement; // pinned (server and TcpLoad on their own CPU sets) | shared (both unpinned on all cores) | unpinned
         boolean recorded; // true: the JFR-recorded trial, analysed for the JFR views and kept out of every table and chart
         double warmupSeconds; // the warm-up its first step took to get steady (or to reach the cap)
         boolean steady; // every step's warm-up ended steady (JIT quiet, rate stable), not at the cap

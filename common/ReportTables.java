@@ -96,8 +96,23 @@ final class ReportTables {
         return new ArrayList<>(rows.values());
     }
 
-    /** A column of a workload's table: its header and how to compute (and print) its figure from one cell. */
-    record Column(String header, Function<Cell, Double> value, Function<Double, String> format) {}
+    /**
+     * A column of a workload's table: its header and how to compute (and print) its figure from one cell.
+     * {@code ranked}: which way is better, for the columns whose leader the report names (null: not compared).
+     */
+    record Column(String header, Function<Cell, Double> value, Function<Double, String> format, Separation.Better ranked) {
+        Column(String header, Function<Cell, Double> value, Function<Double, String> format) {
+            this(header, value, format, null);
+        }
+
+        Column lowerIsBetter() {
+            return new Column(header, value, format, Separation.Better.LOWER);
+        }
+
+        Column higherIsBetter() {
+            return new Column(header, value, format, Separation.Better.HIGHER);
+        }
+    }
 
     static Column latency(String header, String key) {
         return new Column(header, c -> c.summary("latencyUs", key), ReportTables::micros);
@@ -128,8 +143,8 @@ final class ReportTables {
     static List<Column> columns(String table, double ceilingMsgPerSec) {
         return switch (table) {
             case "seed" -> List.of(count("Sent", "sent"), count("Received", "received"), count("Failures", "failures"),
-                    latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99"),
-                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU, KERNEL_SHARE, SWITCHES_PER_MSG, RSS_PEAK, THREADS_PEAK);
+                    latency("Avg", "mean"), latency("p90", "p90"), latency("p95", "p95"), latency("p99", "p99").lowerIsBetter(),
+                    latency("p99.9", "p999"), latency("max", "max"), SERVER_CPU.lowerIsBetter(), KERNEL_SHARE, SWITCHES_PER_MSG, RSS_PEAK, THREADS_PEAK);
             case "idle" -> List.of(
                     new Column("connections", c -> c.summary("connections", "peakOpen"), ReportTables::integer),
                     new Column("time to open all", c -> c.summary("connections", "timeToOpenAllMs") < 0 ? Double.NaN // not all opened
@@ -138,31 +153,33 @@ final class ReportTables {
                     new Column("idle RSS", c -> (double) c.run().idle.rssKiB(), ReportTables::mib),
                     new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportTables::mib),
                     new Column("RSS per connection", c -> (c.step.serverRssPeakKiB - c.run().idle.rssKiB())
-                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)),
-                    new Column("live heap per connection", Cell::liveHeapPerConnectionKiB, v -> String.format(Locale.ROOT, "%.2f KiB", v)),
+                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)).lowerIsBetter(),
+                    new Column("live heap per connection", Cell::liveHeapPerConnectionKiB, v -> String.format(Locale.ROOT, "%.2f KiB", v))
+                            .lowerIsBetter(),
                     new Column("threads idle", c -> (double) c.run().idle.threads(), ReportTables::integer),
-                    THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99"),
-                    count("Failures", "failures"), SERVER_CPU);
-            case "throughput" -> List.of(MSG_PER_SEC,
+                    THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99").lowerIsBetter(),
+                    count("Failures", "failures"), SERVER_CPU.lowerIsBetter());
+            case "throughput" -> List.of(MSG_PER_SEC.higherIsBetter(),
                     new Column("of the generator's ceiling", c -> c.summary("throughput", "msgPerSec") / ceilingMsgPerSec,
                             v -> String.format(Locale.ROOT, "%.0f%%", 100 * v)),
                     new Column("MB/s", c -> c.summary("throughput", "mbPerSec"), v -> String.format(Locale.ROOT, "%.1f", v)),
-                    latency("p50", "p50"), latency("p99", "p99"), count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
+                    latency("p50", "p50"), latency("p99", "p99").lowerIsBetter(), count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
                     new Column("CPU s per GB", c -> c.cpuSeconds() / (c.summary("throughput", "mbPerSec") * c.step.measuredSeconds / 1000),
-                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K, SWITCHES_PER_MSG, RSS_PEAK);
+                            v -> String.format(Locale.ROOT, "%.2f", v)), CPU_PER_1K.lowerIsBetter(), SWITCHES_PER_MSG, RSS_PEAK);
             case "sweep" -> List.of(new Column("offered msg/s", c -> c.step.load.getAsJsonObject("config").get("rate").getAsDouble(),
-                            ReportTables::integer), MSG_PER_SEC, latency("p50", "p50"), latency("p99", "p99"),
+                            ReportTables::integer), MSG_PER_SEC, latency("p50", "p50"), latency("p99", "p99").lowerIsBetter(),
                     new Column("p99 uncorrected", c -> c.summary("uncorrectedLatencyUs", "p99"), ReportTables::micros),
-                    count("Failures", "failures"), SERVER_CPU,
+                    count("Failures", "failures"), SERVER_CPU.lowerIsBetter(),
                     new Column("within SLO", c -> Boolean.TRUE.equals(c.step.withinSlo) ? 1.0 : 0.0, v -> v >= 0.5 ? "yes" : "**no**"));
-            case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportTables::integer),
-                    latency("echo Avg", "mean"), latency("echo p99", "p99"),
+            case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportTables::integer)
+                            .higherIsBetter(), latency("echo Avg", "mean"), latency("echo p99", "p99").lowerIsBetter(),
                     new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportTables::micros),
                     count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
-                    new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9)));
+                    new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9))
+                            .lowerIsBetter());
             default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
-                    latency("p50", "p50"), latency("p99", "p99"), latency("p99.9", "p999"), latency("max", "max"),
-                    SERVER_CPU, CPU_PER_1K, SWITCHES_PER_MSG, THREADS_PEAK);
+                    latency("p50", "p50"), latency("p99", "p99").lowerIsBetter(), latency("p99.9", "p999"), latency("max", "max"),
+                    SERVER_CPU, CPU_PER_1K.lowerIsBetter(), SWITCHES_PER_MSG, THREADS_PEAK);
         };
     }
 

@@ -70,6 +70,7 @@ final class ReportWriter {
         row("Launch", env.launch);
         row("Netty", env.nettyVersion + "; transports: " + transports());
         row("Pinning", env.pinning);
+        row("Placement", env.placement);
         row("Open-files limit", Long.toString(env.openFilesLimit));
         row("Server JVM options", "`" + String.join(" ", env.serverJvmOptions) + "`: " + env.serverJvmOptionsWhy);
         md.append('\n');
@@ -87,32 +88,33 @@ final class ReportWriter {
                 .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
     }
 
-    /** TcpLoad's ping-pong rate against the C floor in this series; NaN when not measured. */
+    /** TcpLoad's ping-pong rate against the C floor in this series, the higher of its measurements; NaN when not measured. */
     private double ceiling() {
-        ReportModel.Run run = data.generatorCeiling;
-        if (run == null || run.steps.isEmpty() || run.steps.get(0).load == null) return Double.NaN;
-        return new ReportTables.Cell(run, run.steps.get(0)).summary("throughput", "msgPerSec");
+        return data.generatorCeiling.stream().filter(r -> !r.steps.isEmpty() && r.steps.get(0).load != null)
+                .mapToDouble(r -> new ReportTables.Cell(r, r.steps.get(0)).summary("throughput", "msgPerSec")).max().orElse(Double.NaN);
     }
 
-    /** What the generator can drive at all: TcpLoad against c-epoll, the cheapest server there is, before the workloads. */
+    /** What the generator can drive at all: TcpLoad against c-epoll, the cheapest server there is, around the workloads. */
     private void generatorCeiling() {
-        ReportModel.Run run = data.generatorCeiling;
-        if (run == null) return;
-        md.append("**The generator's ceiling** (TcpLoad against c-epoll, the C floor, just before the workloads): ");
-        List<String> parts = new ArrayList<>();
-        for (ReportModel.Step step : run.steps) {
-            if (step.load == null) {
-                parts.add(step.label + ": no result (TcpLoad exited " + step.exitCode + ")");
-                continue;
+        if (data.generatorCeiling.isEmpty()) return;
+        md.append("**The generator's ceiling** (TcpLoad against c-epoll, the C floor, before and after the workloads):\n\n");
+        for (ReportModel.Run run : data.generatorCeiling) {
+            List<String> parts = new ArrayList<>();
+            for (ReportModel.Step step : run.steps) {
+                if (step.load == null) {
+                    parts.add(step.label + ": no result (TcpLoad exited " + step.exitCode + ")");
+                    continue;
+                }
+                ReportTables.Cell cell = new ReportTables.Cell(run, step);
+                parts.add(String.format(Locale.ROOT, "%s: %s msg/s, p50 %s, p99 %s, TcpLoad at %.0f%% of its core, server at %.0f%%",
+                        step.label, ReportTables.integer(cell.summary("throughput", "msgPerSec")), ReportTables.micros(cell.summary("latencyUs", "p50")),
+                        ReportTables.micros(cell.summary("latencyUs", "p99")), cell.summary("generator", "cpuPercentOfCore"),
+                        100 * cell.cpuSeconds() / step.measuredSeconds));
             }
-            ReportTables.Cell cell = new ReportTables.Cell(run, step);
-            parts.add(String.format(Locale.ROOT, "%s: %s msg/s, p50 %s, p99 %s, TcpLoad at %.0f%% of its core, server at %.0f%%",
-                    step.label, ReportTables.integer(cell.summary("throughput", "msgPerSec")), ReportTables.micros(cell.summary("latencyUs", "p50")),
-                    ReportTables.micros(cell.summary("latencyUs", "p99")), cell.summary("generator", "cpuPercentOfCore"),
-                    100 * cell.cpuSeconds() / step.measuredSeconds));
+            md.append("- ").append(run.setting).append(": ").append(String.join("; ", parts)).append('\n');
         }
-        md.append(String.join("; ", parts)).append(". Throughput rows give their rate as a share of the ping-pong figure; "
-                + "a row within 10% of it is marked generator-bound: its rate is TcpLoad's limit, not the server's.\n\n");
+        md.append("\nThroughput rows give their rate as a share of the higher ping-pong figure; a row within 10% of it is marked "
+                + "generator-bound: its rate is TcpLoad's limit, not the server's.\n\n");
     }
 
     /** Runs not started because of an earlier run's failure, grouped by that failure: one note each. */
@@ -179,13 +181,16 @@ final class ReportWriter {
             new String[] {"Go netpoll (seed, a Mac: reference only)", "97,227", "", "", "1.81 ms", "3.98 ms", "5.23 ms", "7.49 ms"});
 
     private void table(List<ReportTables.Row> rows, List<ReportTables.Column> columns, boolean withSeedRows) {
+        boolean ceilingColumn = columns.stream().anyMatch(c -> c.header().contains("ceiling"));
+        ReportRanking ranking = ReportRanking.of(rows, columns,
+                r -> !warned(r) && !(ceilingColumn && ReportTables.generatorBound(r, ceiling())));
         boolean steps = rows.stream().anyMatch(r -> !r.step().isEmpty());
         boolean settings = rows.stream().anyMatch(r -> !r.setting().isEmpty());
         md.append("| variant |").append(settings ? " setting |" : "").append(steps ? " step |" : "");
         columns.forEach(c -> md.append(' ').append(c.header()).append(" |"));
         md.append("\n|---|").append(settings ? "---|" : "").append(steps ? "---|" : "").append("---:|".repeat(columns.size())).append('\n');
         for (ReportTables.Row row : rows) {
-            boolean generatorBound = columns.stream().anyMatch(c -> c.header().contains("ceiling")) && ReportTables.generatorBound(row, ceiling());
+            boolean generatorBound = ceilingColumn && ReportTables.generatorBound(row, ceiling());
             md.append("| ").append(row.label()).append(warned(row) ? " ⚠" : "").append(generatorBound ? " (generator-bound)" : "").append(" |");
             if (settings) md.append(' ').append(row.setting()).append(" |");
             if (steps) md.append(' ').append(row.step()).append(" |");
@@ -194,7 +199,10 @@ final class ReportWriter {
                 md.append(' ').append(status).append(" (see below) |").append(" |".repeat(columns.size() - 1)).append('\n');
                 continue;
             }
-            for (ReportTables.Column column : columns) md.append(' ').append(ReportTables.aggregate(row.cells(), column)).append(" |");
+            for (ReportTables.Column column : columns) {
+                String figure = ReportTables.aggregate(row.cells(), column);
+                md.append(' ').append(ranking.bold(row, column) ? "**" + figure + "**" : figure).append(" |");
+            }
             md.append('\n');
         }
         if (withSeedRows) {
@@ -203,10 +211,30 @@ final class ReportWriter {
                 for (int i = 1; i <= columns.size(); i++) md.append(' ').append(i < go.length && !go[i].isEmpty() ? "_" + go[i] + "_" : "").append(" |");
                 md.append('\n');
             }
-            md.append("\n_The Go rows are the seed's published figures from a different machine (a Mac) and a closed-loop tool "
-                    + "that neither counts connect errors nor corrects coordinated omission: a reference for shape, not a comparison._\n");
+            md.append("\n_The italic Go rows are the seed's published figures from a different machine (a Mac) and a closed-loop "
+                    + "tool that neither counts connect errors nor corrects coordinated omission: a reference for shape, not a "
+                    + "comparison. A `go-net` row above, where there is one, is Go's net package measured here, in this harness._\n");
         }
         md.append('\n');
+        if (ceilingColumn) {
+            List<String> above = rows.stream().filter(r -> ReportTables.median(r.cells(), c -> c.summary("throughput", "msgPerSec"))
+                    > 1.1 * ceiling()).map(ReportTables.Row::name).toList();
+            if (!above.isEmpty()) {
+                md.append("⚠ ").append(String.join(", ", above)).append(" went more than 10% past the generator's ceiling: the "
+                        + "ceiling was measured at a busier moment, so it is a lower bound and the generator-bound marks above "
+                        + "may be too many.\n\n");
+            }
+        }
+        if (!ranking.verdicts().isEmpty()) {
+            md.append("**Separated or tie** (bold: a leader separated from the runner-up; ")
+                    .append(Separation.BOOTSTRAP).append(" with ").append(Separation.MIN_TRIALS_FOR_BOOTSTRAP)
+                    .append(" or more trials a row, min–max ranges below; rows marked ⚠ or generator-bound are not ranked):\n\n");
+            ranking.verdicts().forEach(v -> md.append("- ").append(v).append('\n'));
+            md.append('\n');
+        } else if (ranking.tooFewTrials()) {
+            md.append("_No leader is named: with fewer than ").append(ReportRanking.MIN_TRIALS)
+                    .append(" trials a row, a difference cannot be told from noise (run with --trials 3 or more)._\n\n");
+        }
     }
 
     private static boolean warned(ReportTables.Row row) {

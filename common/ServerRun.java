@@ -40,7 +40,7 @@ final class ServerRun {
         this.placement = placement;
         this.serverJvmOptions = serverJvmOptions;
         this.severalTrials = severalTrials;
-        this.loadStep = new LoadStep(launches.get("TcpLoad.java"), placement.loadPin(), root);
+        this.loadStep = new LoadStep(launches.get("TcpLoad.java"), root);
     }
 
     ReportModel.Run execute(Plan.Run plan) throws Exception {
@@ -50,6 +50,7 @@ final class ServerRun {
         run.setting = plan.setting();
         run.trial = plan.trial();
         run.recorded = plan.recorded();
+        run.placement = plan.shared() ? "shared" : placement.pinned() ? "pinned" : "unpinned";
         String hung = hungVariants.get(plan.variant().name());
         if (hung != null) {
             run.status = "skipped";
@@ -58,7 +59,7 @@ final class ServerRun {
         }
         Path dir = out.resolve(plan.workload());
         Files.createDirectories(dir);
-        String fileBase = (plan.label() + (plan.setting().isEmpty() ? "" : "-" + plan.setting())
+        String fileBase = (plan.label() + (plan.setting().isEmpty() ? "" : "-" + plan.setting()) + (plan.shared() ? "-shared" : "")
                 + (plan.recorded() ? "-recorded" : severalTrials ? "-t" + plan.trial() : "")).replaceAll("[^A-Za-z0-9_.-]+", "-");
         List<String> serverArgs = new ArrayList<>(List.of("--port", "0"));
         if (plan.recorded()) {
@@ -68,7 +69,7 @@ final class ServerRun {
         }
         serverArgs.addAll(plan.variant().args());
         serverArgs.addAll(plan.serverArgs());
-        ChildProcess server = new ChildProcess(serverCommand(plan.variant(), serverArgs), root);
+        ChildProcess server = new ChildProcess(serverCommand(plan.variant(), serverArgs, plan.shared()), root);
         try {
             Matcher ready = server.awaitLine(READY, START_TIMEOUT);
             if (ready == null) {
@@ -83,8 +84,8 @@ final class ServerRun {
                 TimeUnit.MILLISECONDS.sleep(500); // let the JVM settle after start-up before the idle reading
                 run.idle = sampler.sampleNow();
                 String java = plan.variant().isJvm() ? launches.get(plan.variant().script()).java() : null;
-                if (plan.steps().stream().anyMatch(Plan.Step::probe)) run.idleLiveHeapKiB = LiveHeap.afterFullGc(java, pid, root);
-                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java);
+                if (java != null && plan.steps().stream().anyMatch(Plan.Step::probe)) run.idleLiveHeapKiB = LiveHeap.afterFullGc(java, pid, root);
+                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java, plan.shared() ? List.of() : placement.loadPin());
                 run.warmupSeconds = run.steps.isEmpty() ? 0 : run.steps.get(0).warmupSeconds;
                 run.steady = !run.steps.isEmpty() && run.steps.stream().allMatch(s -> s.steady);
                 run.samples = sampler.samples();
@@ -98,12 +99,12 @@ final class ServerRun {
     }
 
     private void steps(Plan.Run plan, ReportModel.Run run, ChildProcess server, ProcSampler sampler, String host, Path fileBase,
-                       String java) throws Exception {
+                       String java, List<String> loadPin) throws Exception {
         for (Plan.Step stepPlan : plan.steps()) {
             if (ChildProcess.stopping()) break;
             if (stepPlan.probe() && java == null) continue; // a live heap is a JVM's
             String suffix = stepPlan.label().isEmpty() ? "" : "-" + stepPlan.label().replaceAll("[^A-Za-z0-9]+", "");
-            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler, java);
+            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler, java, loadPin);
             run.steps.add(step);
             String where = stepPlan.label().isEmpty() ? "" : " in step " + stepPlan.label();
             if (step.load == null) {
@@ -137,10 +138,12 @@ final class ServerRun {
                 + plan.workload() + " (" + plan.describe(severalTrials) + ")");
     }
 
-    private List<String> serverCommand(Plan.Variant variant, List<String> serverArgs) {
-        List<String> command = new ArrayList<>(placement.serverPin());
+    private List<String> serverCommand(Plan.Variant variant, List<String> serverArgs, boolean shared) {
+        List<String> command = new ArrayList<>(shared ? List.of() : placement.serverPin());
         if (variant.isJvm()) {
-            command.addAll(launches.get(variant.script()).command(serverJvmOptions, serverArgs));
+            List<String> jvmOptions = new ArrayList<>(serverJvmOptions);
+            jvmOptions.addAll(variant.jvmOptions());
+            command.addAll(launches.get(variant.script()).command(jvmOptions, serverArgs));
         } else {
             command.add(binaries.get(variant.name()).toString());
             command.addAll(serverArgs);

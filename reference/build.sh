@@ -41,9 +41,12 @@ fi
 # Debian installs go under /usr/lib/go-1.x/bin, linked from /usr/bin/go; either may be missing from a bare PATH
 go="$(command -v go || ls /usr/lib/go/bin/go /usr/lib/go-*/bin/go 2>/dev/null | tail -n 1)"
 if [[ -n "$go" ]]; then
-    # a single file with no go.mod, built in GOPATH mode; the caches under OUTDIR, since HOME may be read-only;
+    # a single file with no go.mod, built in GOPATH mode; Go's build cache where it usually is (safe to share, and
+    # without it every build compiles Go's runtime again: ~30 s of CPU), under OUTDIR where HOME is read-only;
     # CGO_ENABLED=0: Go's own resolver, so that building needs no C compiler
-    build go-net env GO111MODULE=off CGO_ENABLED=0 GOCACHE="$out/.gocache" GOPATH="$out/.gopath" \
+    cache="${GOCACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/go-build}"
+    mkdir -p "$cache" 2>/dev/null && [[ -w "$cache" ]] || cache="$out/.gocache"
+    build go-net env GO111MODULE=off CGO_ENABLED=0 GOCACHE="$cache" GOPATH="$out/.gopath" \
         "$go" build -trimpath -o "$out/go-net" "$src/go-net.go"
 else
     echo "skipped go-net: go not found (install: apt-get install -y golang-go)"

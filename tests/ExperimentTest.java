@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExperimentTest {
     static final List<String> WORKLOADS = List.of("seed-echo", "idle", "burst", "throughput", "rate-sweep", "handler-work", "churn");
-    static final List<String> VARIANTS = List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll");
+    static final List<String> VARIANTS = List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring",
+            "virtual-poller1", "netty-epoll-noleak", "go-net", "c-epoll");
 
     @Test
     @Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES)
@@ -185,7 +186,7 @@ class ExperimentTest {
             for (String name : concat(WORKLOADS, VARIANTS)) {
                 assertEquals(1, list.stdout.stream().filter(l -> l.trim().startsWith(name + " ")).count(), name + "\n" + list.output());
             }
-            for (String profile : List.of("smoke", "quick", "full")) { // each with the time its plan is estimated to take
+            for (String profile : List.of("smoke", "quick", "full", "settings", "seed")) { // each with the time its plan is estimated to take
                 assertTrue(list.stdout.stream().anyMatch(l -> l.matches("\\s+" + profile + "\\s+~(\\d+m)?\\d+s: .*")), profile + "\n" + list.output());
             }
         }
@@ -198,7 +199,7 @@ class ExperimentTest {
                 {"--trials", "0"}, {"--server-cpus", "0"}, {"--duration", "soon"},
                 {"--variants", ","}, {"--workloads", "idle,,churn"}, {"--variants", " "},
                 {"--server-cpus", "0", "--load-cpus", "0-1"}, {"--load-cpus", "4095", "--server-cpus", "0"},
-                {"--out", "/proc/experiment"}};
+                {"--out", "/proc/experiment"}, {"--placement", "nowhere"}, {"--placement", "shared", "--server-cpus", "0", "--load-cpus", "1"}};
         List<TestSupport.Script> runs = new ArrayList<>(); // all at once: each is a JVM start of its own
         try {
             for (String[] args : cases) runs.add(TestSupport.jbang("Experiment.java", args));

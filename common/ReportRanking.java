@@ -1,0 +1,58 @@
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Who leads each ranked column of a table, decided over the trials by {@link Separation}: a leader separated from
+ * the runner-up is bolded, otherwise the column is a tie and the line below the table names every tied row. Rows
+ * compete within their setting and step; a row the generator could not drive is not ranked, and with fewer than two
+ * trials a row no leader is named at all.
+ */
+record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTrials) {
+    static final int MIN_TRIALS = 2;
+
+    boolean bold(ReportTables.Row row, ReportTables.Column column) {
+        return bolded.contains(row.name() + "\u0000" + column.header());
+    }
+
+    static ReportRanking of(List<ReportTables.Row> rows, List<ReportTables.Column> columns, Predicate<ReportTables.Row> rankable) {
+        Set<String> bolded = new HashSet<>();
+        List<String> verdicts = new ArrayList<>();
+        boolean tooFew = false;
+        Map<String, List<ReportTables.Row>> groups = new LinkedHashMap<>();
+        for (ReportTables.Row row : rows) {
+            if (!row.cells().isEmpty() && rankable.test(row)) groups.computeIfAbsent((row.setting() + " " + row.step()).trim(), k -> new ArrayList<>()).add(row);
+        }
+        for (var group : groups.entrySet()) {
+            if (group.getValue().size() < 2) continue;
+            for (ReportTables.Column column : columns) {
+                if (column.ranked() == null) continue;
+                Map<String, List<Double>> trials = new LinkedHashMap<>();
+                for (ReportTables.Row row : group.getValue()) {
+                    List<Double> values = new ArrayList<>();
+                    for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
+                    if (!values.isEmpty()) trials.put(row.label(), values);
+                }
+                if (trials.size() < 2) continue;
+                if (trials.values().stream().anyMatch(v -> v.size() < MIN_TRIALS)) {
+                    tooFew = true;
+                    continue;
+                }
+                Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
+                if (verdict.isEmpty()) continue;
+                if (verdict.get().separated()) {
+                    group.getValue().stream().filter(r -> r.label().equals(verdict.get().leader().label())).findFirst()
+                            .ifPresent(r -> bolded.add(r.name() + "\u0000" + column.header()));
+                }
+                verdicts.add("`" + column.header() + "`" + (group.getKey().isEmpty() ? "" : " (" + group.getKey() + ")") + ": "
+                        + Separation.describe(verdict.get(), v -> column.format().apply(v), ""));
+            }
+        }
+        return new ReportRanking(bolded, verdicts, tooFew);
+    }
+}

@@ -1,0 +1,122 @@
+//SOURCES ../common/ReportRanking.java
+//SOURCES ../common/ReportTables.java
+//SOURCES ../common/ReportModel.java
+//SOURCES ../common/Separation.java
+//SOURCES ../common/ProcSampler.java
+//SOURCES ../common/Cli.java
+//DEPS info.picocli:picocli:4.7.7
+//DEPS com.google.code.gson:gson:2.13.2
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The report names a leader only where the trials separate it, and writes "tie" otherwise: synthetic trials. */
+class ReportRankingTest {
+
+    @Test
+    void aSeparatedLeaderIsBoldedAndNamed() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 151_000, 149_000, 150_500, 152_000},
+                "virtual", new double[] {110_000, 111_000, 109_500, 112_000, 110_500});
+        Ranked ranked = rankByRate(workload);
+        assertTrue(ranked.bold("netty-epoll"));
+        assertFalse(ranked.bold("virtual"));
+        assertEquals(1, ranked.ranking().verdicts().size());
+        assertTrue(ranked.verdict().contains("netty-epoll leads, separated from virtual"), ranked.verdict());
+    }
+
+    @Test
+    void overlappingTrialsAreATieAndNobodyIsBolded() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 120_000, 149_000, 118_000, 152_000},
+                "virtual", new double[] {148_000, 121_000, 151_000, 119_000, 150_500});
+        Ranked ranked = rankByRate(workload);
+        assertFalse(ranked.bold("netty-epoll"));
+        assertFalse(ranked.bold("virtual"));
+        assertTrue(ranked.verdict().contains("tie: "), ranked.verdict());
+    }
+
+    @Test
+    void oneTrialARowNamesNoLeader() {
+        ReportModel.Workload workload = workload("netty-epoll", new double[] {150_000}, "virtual", new double[] {110_000});
+        List<ReportTables.Row> rows = ReportTables.rows(workload);
+        ReportRanking ranking = ReportRanking.of(rows, List.of(ReportTables.MSG_PER_SEC.higherIsBetter()), r -> true);
+        assertTrue(ranking.bolded().isEmpty());
+        assertTrue(ranking.verdicts().isEmpty());
+        assertTrue(ranking.tooFewTrials());
+    }
+
+    @Test
+    void aRowThatMayNotBeRankedIsLeftOutAndRecordedRunsNeverCount() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 151_000, 149_000},
+                "virtual", new double[] {110_000, 111_000, 109_500},
+                "platform", new double[] {100_000, 101_000, 99_000});
+        workload.runs.add(run("platform", 1, 900_000, true)); // a recorded trial far ahead: must not lead
+        List<ReportTables.Row> rows = ReportTables.rows(workload);
+        assertEquals(3, row(rows, "platform").cells().size(), "the recorded trial is not one of the row's cells");
+        List<ReportTables.Column> columns = List.of(ReportTables.MSG_PER_SEC.higherIsBetter());
+        ReportRanking ranking = ReportRanking.of(rows, columns, r -> !r.label().equals("netty-epoll")); // say, generator-bound
+        assertTrue(ranking.bold(row(rows, "virtual"), columns.get(0)), ranking.verdicts().toString());
+        assertFalse(ranking.verdicts().get(0).contains("netty-epoll"), ranking.verdicts().get(0));
+    }
+
+    /** A workload's rows ranked on msg/s, every row rankable. */
+    record Ranked(List<ReportTables.Row> rows, ReportTables.Column column, ReportRanking ranking) {
+        boolean bold(String label) {
+            return ranking.bold(row(rows, label), column);
+        }
+
+        String verdict() {
+            return ranking.verdicts().get(0);
+        }
+    }
+
+    private static Ranked rankByRate(ReportModel.Workload workload) {
+        List<ReportTables.Row> rows = ReportTables.rows(workload);
+        ReportTables.Column column = ReportTables.MSG_PER_SEC.higherIsBetter();
+        return new Ranked(rows, column, ReportRanking.of(rows, List.of(column), r -> true));
+    }
+
+    /** Label, msg/s of each trial; label, ... */
+    private static ReportModel.Workload workload(Object... labelsAndRates) {
+        ReportModel.Workload workload = new ReportModel.Workload();
+        workload.name = "throughput";
+        workload.table = "throughput";
+        for (int i = 0; i < labelsAndRates.length; i += 2) {
+            double[] rates = (double[]) labelsAndRates[i + 1];
+            for (int t = 0; t < rates.length; t++) workload.runs.add(run((String) labelsAndRates[i], t + 1, rates[t], false));
+        }
+        return workload;
+    }
+
+    private static ReportModel.Run run(String label, int trial, double msgPerSec, boolean recorded) {
+        ReportModel.Run run = new ReportModel.Run();
+        run.variant = label;
+        run.label = label;
+        run.setting = "";
+        run.trial = trial;
+        run.recorded = recorded;
+        ReportModel.Step step = new ReportModel.Step();
+        step.label = "64 B";
+        step.measuredSeconds = 1;
+        JsonObject throughput = new JsonObject();
+        throughput.addProperty("msgPerSec", msgPerSec);
+        JsonObject summary = new JsonObject();
+        summary.add("throughput", throughput);
+        summary.addProperty("received", msgPerSec);
+        step.load = new JsonObject();
+        step.load.add("summary", summary);
+        run.steps.add(step);
+        return run;
+    }
+
+    private static ReportTables.Row row(List<ReportTables.Row> rows, String label) {
+        return rows.stream().filter(r -> r.label().equals(label)).findFirst().orElseThrow();
+    }
+}
