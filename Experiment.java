@@ -522,7 +522,8 @@ public class Experiment implements Callable<Integer> {
         env.profile = profile.name();
         MachineFacts.describe(env, ROOT);
         env.pinned = placement.pinned();
-        env.pinning = placement.description();
+        env.pinning = placements.equals(List.of("shared")) ? "none (--placement shared); only the generator's ceiling ran pinned ("
+                + placement.description() + ")" : placement.description();
         env.placement = String.join(", ", placements) + (placements.contains("shared") ? " (shared: server and TcpLoad unpinned on all "
                 + Runtime.getRuntime().availableProcessors() + " cores, so carriers, event loops and GOMAXPROCS follow the core count)" : "");
         if (placement.note() != null) data.notes.add(placement.note());
