@@ -5,7 +5,9 @@
 //DEPS org.knowm.xchart:xchart:3.8.8
 //SOURCES common/Cli.java
 //SOURCES common/Plan.java
+//SOURCES common/Trials.java
 //SOURCES common/CpuPlacement.java
+//SOURCES common/ScalingPlan.java
 //SOURCES common/MachineFacts.java
 //SOURCES common/ScriptLaunch.java
 //SOURCES common/ChildProcess.java
@@ -207,6 +209,11 @@ public class Experiment implements Callable<Integer> {
                             + "(sleep:5ms): thread-per-connection models block their own thread, an event loop blocks "
                             + "every connection it serves unless the work is offloaded to another executor.",
                     "work", Experiment::handlerWorkPlans),
+            new Workload("scaling", "the server on 1, 2, 4, ... cores up to half the machine, TcpLoad on the rest: ping-pong and the seed's rate, scaled",
+                    "The many-core question: does a model's lead hold when the server may spread over more cores? Ping-pong "
+                            + "(100 users × 16 B per server core) and the seed workload as an open loop at 10,000 msg/s per server "
+                            + "core; TcpLoad on the other cores with one event loop per core. A 2-core machine runs only the 1-core point.",
+                    "scaling", Experiment::scalingPlans),
             new Workload("churn", "connect, echo once, close, repeat (10 concurrent users)",
                     "Short-lived connections (HTTP/1.0-style clients, health checks): the cost of accepting and tearing "
                             + "down a connection in each model.",
@@ -370,7 +377,7 @@ public class Experiment implements Callable<Integer> {
         data.generatorCeiling.add(runner.execute(new Plan.Run("generator-ceiling", floor, floor.name(), when, List.of(), List.of(
                 step("ping-pong 100 × 16 B", measure(), "--users", "100", "--size", "16", "--interval", "0"),
                 step("seed 1,000 × 10 msg/s", seedDuration(), "--users", "1000", "--message", "hello", "--interval", "100ms")),
-                1, null, false, false)));
+                1, null, false, null)));
     }
 
     private void analyse(ReportModel.Workload section) throws IOException {
@@ -417,20 +424,6 @@ public class Experiment implements Callable<Integer> {
         return new Plan.Step("live heap", List.of(loadArgs), profile.warmup, profile.warmupMax, Duration.ofSeconds(2), true);
     }
 
-    /** A row of a workload's table: a variant, or a variant with a setting (its server arguments). */
-    record Row(Plan.Variant variant, String label, String setting, List<String> serverArgs, boolean shared) {
-        Row(Plan.Variant variant, String label, String setting, List<String> serverArgs) {
-            this(variant, label, setting, serverArgs, false);
-        }
-
-        /** The same row in each placement; with both, the placement joins the setting, so rows compete within one. */
-        List<Row> placed(List<String> placements) {
-            if (placements.size() == 1) return List.of(new Row(variant, label, setting, serverArgs, placements.get(0).equals("shared")));
-            return placements.stream().map(p -> new Row(variant, label, setting.isEmpty() ? p : setting + " · " + p, serverArgs,
-                    p.equals("shared"))).toList();
-        }
-    }
-
     /**
      * Every selected variant in every trial. The first step warms the fresh server up; the later ones, against the
      * same warm server, only settle.
@@ -438,37 +431,19 @@ public class Experiment implements Callable<Integer> {
     List<Plan.Run> perVariant(String workload, Plan.Step... steps) {
         List<Plan.Step> warmOnce = new ArrayList<>(List.of(steps[0]));
         Arrays.stream(steps).skip(1).forEach(s -> warmOnce.add(s.withWarmup(profile.settle)));
-        return interleaved(workload, variants.stream().map(v -> new Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
+        return interleaved(workload, variants.stream().map(v -> new Trials.Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
     }
 
-    /**
-     * Each row once per trial, trials outermost and each trial's order rotated by one place, so a slow drift of the
-     * machine touches every row alike and no row always runs first; then, where the profile records this workload,
-     * each row once more with its JFR recording (kept out of the tables; the reference servers are not JVMs and have none).
-     */
-    List<Plan.Run> interleaved(String workload, List<Row> unplaced, List<Plan.Step> steps, Duration sloP99) {
-        List<Row> rows = unplaced.stream().flatMap(r -> r.placed(placements).stream()).toList();
-        List<Plan.Run> plans = new ArrayList<>();
-        for (int trial = 1; trial <= trials(); trial++) {
-            for (int i = 0; i < rows.size(); i++) {
-                Row row = rows.get((i + trial - 1) % rows.size());
-                plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(), steps, trial, sloP99,
-                        false, row.shared()));
-            }
-        }
-        if (profile.recorded == null || profile.recorded.contains(workload)) {
-            for (Row row : rows) {
-                if (row.variant().isJvm()) plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(),
-                        steps, 1, sloP99, true, row.shared()));
-            }
-        }
-        return plans;
+    /** Each row in every trial, rotated, and in each placement; then the recorded trial where the profile records it. */
+    List<Plan.Run> interleaved(String workload, List<Trials.Row> rows, List<Plan.Step> steps, Duration sloP99) {
+        boolean recorded = profile.recorded == null || profile.recorded.contains(workload);
+        return new Trials(trials(), placements, recorded).plan(workload, rows, steps, sloP99);
     }
 
     /** The same runs, each stopping at its first step past the sweep's SLO. */
     static List<Plan.Run> untilSlo(List<Plan.Run> plans) {
         return plans.stream().map(p -> new Plan.Run(p.workload(), p.variant(), p.label(), p.setting(), p.serverArgs(),
-                p.steps(), p.trial(), SWEEP_SLO_P99, p.recorded(), p.shared())).toList();
+                p.steps(), p.trial(), SWEEP_SLO_P99, p.recorded(), p.cpus())).toList();
     }
 
     /**
@@ -479,14 +454,36 @@ public class Experiment implements Callable<Integer> {
     List<Plan.Run> handlerWorkPlans(String workload) {
         List<Plan.Step> steps = List.of(step("", measure(), "--users", "100", "--message", "hello", "--interval", "10ms"));
         Plan.Variant offloaded = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
-        List<Row> rows = new ArrayList<>();
+        List<Trials.Row> rows = new ArrayList<>();
         for (String work : profile.handlerWork) {
             for (Plan.Variant variant : variants) {
-                if (variant.isJvm()) rows.add(new Row(variant, variant.name(), work, List.of("--work", work)));
+                if (variant.isJvm()) rows.add(new Trials.Row(variant, variant.name(), work, List.of("--work", work)));
             }
-            if (offloaded != null) rows.add(new Row(offloaded, offloaded.name() + " + offload", work, List.of("--work", work, "--offload")));
+            if (offloaded != null) rows.add(new Trials.Row(offloaded, offloaded.name() + " + offload", work, List.of("--work", work, "--offload")));
         }
         return interleaved(workload, rows, steps, null);
+    }
+
+    /** Each scaling point (its own CPU sets) against every variant, with steps scaled to its server cores. */
+    List<Plan.Run> scalingPlans(String workload) {
+        List<Plan.Run> plans = new ArrayList<>();
+        for (ScalingPlan.Point point : ScalingPlan.points(List.copyOf(CpuPlacement.onlineCpus()))) {
+            int k = point.serverCores();
+            String threads = Integer.toString(point.threads().get(0));
+            if (point.processes() > 1) {
+                data.notes.add("scaling, " + k + " server core(s): the plan gives TcpLoad " + point.processes() + " processes on CPUs "
+                        + point.loadCpus() + ", but running several and merging their results is not built yet: one process ran, on CPU "
+                        + point.loadCpuSets().get(0) + " (" + threads + " threads); watch the generator-bound marks.");
+            }
+            CpuPlacement cpus = CpuPlacement.of(point.serverCpus(), point.loadCpuSets().get(0));
+            List<Trials.Row> rows = variants.stream().map(v -> new Trials.Row(v, v.name(), k + (k == 1 ? " core" : " cores"), List.of(), cpus)).toList();
+            List<Plan.Step> steps = List.of(
+                    step("ping-pong", measure(), "--users", Integer.toString(100 * k), "--size", "16", "--interval", "0", "--threads", threads),
+                    step("seed rate", measure(), "--users", Integer.toString(1000 * k), "--message", "hello",
+                            "--rate", Integer.toString(10_000 * k), "--threads", threads).withWarmup(profile.settle));
+            plans.addAll(interleaved(workload, rows, steps, null));
+        }
+        return plans;
     }
 
     /** The plan's wall time: its runs, and one analysis per workload (see {@link Plan#RUN_OVERHEAD_SECONDS}). */

@@ -5,7 +5,8 @@
 #   open loop, 1,000 connections, 10,000 msg/s "hello" in all:      C openloop, then TcpLoad --users 1000 --message hello --rate 10000
 # Prints each round, then the medians, the ping-pong rate ratio TcpLoad/C and the open loop's p50 gap (TcpLoad - C,
 # µs) and p99 ratio TcpLoad/C. Targets (issue 13): ratio >= 0.9, p50 gap <= 10 µs, p99 ratio <= 1.25.
-# Usage: bench/generator-ceiling.sh   (ROUNDS=3 SECONDS_EACH=5; TCPLOAD_ARGS adds flags to every TcpLoad run)
+# Usage: bench/generator-ceiling.sh   (ROUNDS=3 SECONDS_EACH=5; TCPLOAD_ARGS adds flags to every TcpLoad run;
+#        TCPLOAD_JIT=c1 runs TcpLoad C1-only, as its script does, instead of with C2 as the experiment runs these steps)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -25,12 +26,19 @@ taskset -c 0 "$WORK/c-epoll" --port 0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 await_ready "$WORK/server.log" "$SERVER_PID"
 ./jbang build TcpLoad.java >/dev/null
+# TcpLoad as the experiment starts it: its resolved java command line, and the full C2 JIT after the script's own
+# C1-only option for every step but idle (common/LoadStep.java, jit); TCPLOAD_JIT=c1 keeps the script's C1
+info="$(./jbang info tools TcpLoad.java 2>/dev/null | grep -v '^\[jbang\]')"
+mapfile -t TCPLOAD < <(jq -r '.availableJdkPath + "/bin/java", (.runtimeOptions // [])[]' <<<"$info")
+[[ "${TCPLOAD_JIT:-c2}" == c2 ]] && TCPLOAD+=(-XX:TieredStopAtLevel=4)
+TCPLOAD+=(-classpath "$(jq -r '[.applicationJar] + .resolvedDependencies | join(":")' <<<"$info")" "$(jq -r .mainClass <<<"$info")")
+echo "TcpLoad JIT: ${TCPLOAD_JIT:-c2}"
 echo "server: $(grep '^READY' "$WORK/server.log") on cpu 0; clients on cpu 1; $(date -u '+%F %H:%M UTC'), commit $(git rev-parse --short HEAD)"
 
 tcpload() { # NAME ARGS...: TcpLoad on cpu 1, 2 s warm-up minimum until steady (cap 10 s), its JSON kept
   local name="$1"; shift
   # shellcheck disable=SC2086 # TCPLOAD_ARGS is a list of flags
-  taskset -c 1 ./jbang TcpLoad.java --host "127.0.0.1:$PORT" --duration "${SECONDS_EACH}s" --warmup 2s --steady \
+  taskset -c 1 "${TCPLOAD[@]}" --host "127.0.0.1:$PORT" --duration "${SECONDS_EACH}s" --warmup 2s --steady \
       --warmup-max 10s --quiet --json "$WORK/$name.json" $TCPLOAD_ARGS "$@" >"$WORK/$name.txt" || true
   grep '^MEASURING\|^WARNING' "$WORK/$name.txt" | sed 's/^/    /'
 }

@@ -42,8 +42,16 @@ record CpuPlacement(List<String> serverPin, List<String> loadPin, boolean pinned
                 throw new Cli.UserError(2, cpus[0] + ": taskset cannot use CPUs '" + cpus[1] + "' on this machine");
             }
         }
+        return of(serverCpus, loadCpus);
+    }
+
+    /** Both sides unpinned on every core, as the seed ran on one laptop. */
+    static final CpuPlacement SHARED = new CpuPlacement(List.of(), List.of(), false, "shared: server and TcpLoad unpinned on all cores", null);
+
+    /** The given sets, already known to be valid (the scaling workload's points). */
+    static CpuPlacement of(String serverCpus, String loadCpus) {
         return new CpuPlacement(List.of("taskset", "-c", serverCpus), List.of("taskset", "-c", loadCpus), true,
-                "servers on CPU " + serverCpus + ", TcpLoad on CPU " + loadCpus + " (taskset)", null);
+                "server on CPU " + serverCpus + ", TcpLoad on CPU " + loadCpus + " (taskset)", null);
     }
 
     private static CpuPlacement unpinned(String description, String note) {

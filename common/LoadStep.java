@@ -34,7 +34,7 @@ record LoadStep(ScriptLaunch tcpLoad, Path root) {
                 "--steady", "--warmup-max", millis(plan.warmupMax()), "--watch-pid", Long.toString(server.pid()),
                 "--json", json.toAbsolutePath().toString(), "--quiet"));
         List<String> command = new ArrayList<>(pin);
-        command.addAll(tcpLoad.command(List.of(), loadArgs));
+        command.addAll(tcpLoad.command(List.of(), jit(plan), loadArgs));
         // reported as the launcher command it is equivalent to, which a reader can paste
         step.command = new ArrayList<>(List.of("./jbang", "TcpLoad.java"));
         loadArgs.stream().map(a -> a.startsWith(root.toString()) ? root.relativize(Path.of(a)).toString() : a).forEach(step.command::add);
@@ -95,6 +95,15 @@ record LoadStep(ScriptLaunch tcpLoad, Path root) {
         JsonObject summary = step.load.getAsJsonObject("summary");
         return summary.get("failures").getAsLong() == 0 && summary.get("received").getAsLong() > 0
                 && summary.getAsJsonObject("latencyUs").get("p99").getAsDouble() <= sloP99.toNanos() / 1e3;
+    }
+
+    /**
+     * TcpLoad's JIT for this step. Its script runs C1 only, because C2's compiling competes for the load core with
+     * opening thousands of connections at once (19,000: over 3 s with C2, under 2 s with C1). Every other step gets
+     * the full C2 JIT, about a quarter less CPU per echo; --steady keeps its compiling inside the warm-up.
+     */
+    static List<String> jit(Plan.Step plan) {
+        return plan.loadArgs().contains("--idle") ? List.of() : List.of("-XX:TieredStopAtLevel=4");
     }
 
     private static void sleepUntil(ProcSampler clock, double seconds) throws InterruptedException {

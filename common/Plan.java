@@ -40,11 +40,11 @@ final class Plan {
     /**
      * One server process to start and the load steps to run against it. {@code sloP99}: when set, each step is
      * checked against it and the run stops at the first step past it (higher rates only add queueing).
-     * {@code recorded}: the server runs with its JFR recording; such a run is observed, not measured. {@code shared}:
-     * server and TcpLoad run unpinned on all cores (as the seed ran), instead of on their own CPU sets.
+     * {@code recorded}: the server runs with its JFR recording; such a run is observed, not measured. {@code cpus}:
+     * where this run's server and TcpLoad run ({@link CpuPlacement#SHARED}, a scaling point), null for the series'.
      */
     record Run(String workload, Variant variant, String label, String setting, List<String> serverArgs,
-               List<Step> steps, int trial, Duration sloP99, boolean recorded, boolean shared) {
+               List<Step> steps, int trial, Duration sloP99, boolean recorded, CpuPlacement cpus) {
         double plannedSeconds() {
             return RUN_OVERHEAD_SECONDS + steps.stream().mapToDouble(Step::plannedSeconds).sum();
         }

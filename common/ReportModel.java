@@ -65,6 +65,7 @@ final class ReportModel {
         int trial;
         int sequence; // its place in the series (1 = first run): trials interleave variants in rotated orders
         String placement; // pinned (server and TcpLoad on their own CPU sets) | shared (both unpinned on all cores) | unpinned
+        String cpus; // where exactly, e.g. "server on CPU 0, TcpLoad on CPU 1 (taskset)"
         boolean recorded; // true: the JFR-recorded trial, analysed for the JFR views and kept out of every table and chart
         double warmupSeconds; // the warm-up its first step took to get steady (or to reach the cap)
         boolean steady; // every step's warm-up ended steady (JIT quiet, rate stable), not at the cap

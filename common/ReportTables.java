@@ -171,6 +171,9 @@ final class ReportTables {
                     new Column("p99 uncorrected", c -> c.summary("uncorrectedLatencyUs", "p99"), ReportTables::micros),
                     count("Failures", "failures"), SERVER_CPU.lowerIsBetter(),
                     new Column("within SLO", c -> Boolean.TRUE.equals(c.step.withinSlo) ? 1.0 : 0.0, v -> v >= 0.5 ? "yes" : "**no**"));
+            case "scaling" -> List.of(MSG_PER_SEC.higherIsBetter(), latency("p50", "p50"), latency("p99", "p99").lowerIsBetter(),
+                    count("Failures", "failures"), SERVER_CPU, CPU_PER_1K.lowerIsBetter(),
+                    new Column("TcpLoad CPU", c -> c.summary("generator", "cpuPercentOfCore"), v -> String.format(Locale.ROOT, "%.0f%%", v)));
             case "churn" -> List.of(new Column("connections/s", c -> c.received() / c.step.measuredSeconds, ReportTables::integer)
                             .higherIsBetter(), latency("echo Avg", "mean"), latency("echo p99", "p99").lowerIsBetter(),
                     new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportTables::micros),

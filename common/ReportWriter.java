@@ -170,6 +170,7 @@ final class ReportWriter {
         warnings(rows);
         steadiness(rows);
         failures(workload);
+        cpuSets(workload);
         chartsOf(workload, rows);
         recordingCost(rows, ReportTables.rows(workload, true));
         jfr(workload);
@@ -320,6 +321,17 @@ final class ReportWriter {
         return Double.isNaN(with / without) || Double.isInfinite(with / without) ? "–" : String.format(Locale.ROOT, "%.2f", with / without);
     }
 
+    /** Where each setting's runs ran, when the runs of a workload have CPU sets of their own (scaling's points). */
+    private void cpuSets(ReportModel.Workload workload) {
+        if (!workload.table.equals("scaling")) return;
+        Map<String, String> sets = new LinkedHashMap<>();
+        workload.runs.forEach(r -> sets.putIfAbsent(r.setting, r.cpus));
+        md.append("**CPU sets**: ").append(sets.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue())
+                .collect(Collectors.joining("; "))).append(". ").append(Runtime.getRuntime().availableProcessors() < 4
+                ? "With fewer than 4 cores only the 1-core point fits; a bigger machine adds points up to half its cores, "
+                + "where the lines of the charts show whether a model's lead holds as the server spreads." : "").append("\n\n");
+    }
+
     private void failures(ReportModel.Workload workload) {
         for (ReportModel.Run run : workload.runs) {
             if (run.status.equals("ok")) continue;
@@ -347,7 +359,9 @@ final class ReportWriter {
 
     private void chartsOf(ReportModel.Workload workload, List<ReportTables.Row> rows) throws IOException {
         List<String> images = new ArrayList<>();
-        if (workload.table.equals("sweep")) {
+        if (workload.table.equals("scaling")) {
+            images.addAll(scalingCharts(workload, rows));
+        } else if (workload.table.equals("sweep")) {
             Map<String, double[][]> curves = new LinkedHashMap<>();
             rows.stream().collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList())).forEach((variant, variantRows) -> {
                 List<ReportTables.Cell> firstTrial = variantRows.stream().flatMap(r -> r.cells().stream().limit(1)).toList();
@@ -382,6 +396,28 @@ final class ReportWriter {
             images.forEach(image -> md.append("![").append(image).append("](charts/").append(image).append(")\n"));
             md.append("\n_Charts show the first trial of each row._\n\n");
         }
+    }
+
+    /** Per step (ping-pong, the seed's rate): msg/s and server CPU per message against the server's cores, a line per variant. */
+    private List<String> scalingCharts(ReportModel.Workload workload, List<ReportTables.Row> rows) throws IOException {
+        List<String> images = new ArrayList<>();
+        for (String step : rows.stream().map(ReportTables.Row::step).distinct().toList()) {
+            Map<String, double[][]> rates = new LinkedHashMap<>(), costs = new LinkedHashMap<>();
+            rows.stream().filter(r -> r.step().equals(step) && !r.cells().isEmpty())
+                    .collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList()))
+                    .forEach((variant, points) -> {
+                        double[] cores = points.stream().mapToDouble(r -> Double.parseDouble(r.setting().split(" ")[0])).toArray();
+                        rates.put(variant, new double[][] {cores, points.stream().mapToDouble(r -> ReportTables.median(r.cells(),
+                                c -> c.summary("throughput", "msgPerSec"))).toArray()});
+                        costs.put(variant, new double[][] {cores, points.stream().mapToDouble(r -> 1e6 * ReportTables.median(r.cells(),
+                                c -> c.cpuSeconds() / c.received())).toArray()});
+                    });
+            String name = workload.name + "-" + step.replaceAll("[^A-Za-z0-9]+", "-");
+            images.add(charts.lines(name + "-rate", "Echo rate against server cores: " + step, "server cores", "msg/s", false, rates));
+            images.add(charts.lines(name + "-cpu", "Server CPU per message against server cores: " + step, "server cores",
+                    "server CPU µs per message", false, costs));
+        }
+        return images;
     }
 
     /** The spectrum as {x = percentile, y = µs}; the chart writer puts x on a "nines" axis. */

@@ -26,9 +26,15 @@ import java.util.stream.Collectors;
 record ScriptLaunch(String java, List<String> jvmOptions, String classPath, String mainClass) {
 
     List<String> command(List<String> extraJvmOptions, List<String> args) {
+        return command(extraJvmOptions, List.of(), args);
+    }
+
+    /** {@code overrides} come after the script's own options, so they win where both set the same flag. */
+    List<String> command(List<String> extraJvmOptions, List<String> overrides, List<String> args) {
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(extraJvmOptions); // first, as the launcher places -R options before the script's own
         command.addAll(jvmOptions);
+        command.addAll(overrides);
         command.addAll(List.of("-classpath", classPath, mainClass));
         command.addAll(args);
         return command;

@@ -50,7 +50,9 @@ final class ServerRun {
         run.setting = plan.setting();
         run.trial = plan.trial();
         run.recorded = plan.recorded();
-        run.placement = plan.shared() ? "shared" : placement.pinned() ? "pinned" : "unpinned";
+        CpuPlacement cpus = plan.cpus() != null ? plan.cpus() : placement;
+        run.placement = cpus == CpuPlacement.SHARED ? "shared" : cpus.pinned() ? "pinned" : "unpinned";
+        run.cpus = cpus.description();
         String hung = hungVariants.get(plan.variant().name());
         if (hung != null) {
             run.status = "skipped";
@@ -59,7 +61,7 @@ final class ServerRun {
         }
         Path dir = out.resolve(plan.workload());
         Files.createDirectories(dir);
-        String fileBase = (plan.label() + (plan.setting().isEmpty() ? "" : "-" + plan.setting()) + (plan.shared() ? "-shared" : "")
+        String fileBase = (plan.label() + (plan.setting().isEmpty() ? "" : "-" + plan.setting()) + (cpus == CpuPlacement.SHARED ? "-shared" : "")
                 + (plan.recorded() ? "-recorded" : severalTrials ? "-t" + plan.trial() : "")).replaceAll("[^A-Za-z0-9_.-]+", "-");
         List<String> serverArgs = new ArrayList<>(List.of("--port", "0"));
         if (plan.recorded()) {
@@ -69,7 +71,7 @@ final class ServerRun {
         }
         serverArgs.addAll(plan.variant().args());
         serverArgs.addAll(plan.serverArgs());
-        ChildProcess server = new ChildProcess(serverCommand(plan.variant(), serverArgs, plan.shared()), root);
+        ChildProcess server = new ChildProcess(serverCommand(plan.variant(), serverArgs, cpus), root);
         try {
             Matcher ready = server.awaitLine(READY, START_TIMEOUT);
             if (ready == null) {
@@ -85,7 +87,7 @@ final class ServerRun {
                 run.idle = sampler.sampleNow();
                 String java = plan.variant().isJvm() ? launches.get(plan.variant().script()).java() : null;
                 if (java != null && plan.steps().stream().anyMatch(Plan.Step::probe)) run.idleLiveHeapKiB = LiveHeap.afterFullGc(java, pid, root);
-                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java, plan.shared() ? List.of() : placement.loadPin());
+                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java, cpus.loadPin());
                 run.warmupSeconds = run.steps.isEmpty() ? 0 : run.steps.get(0).warmupSeconds;
                 run.steady = !run.steps.isEmpty() && run.steps.stream().allMatch(s -> s.steady);
                 run.samples = sampler.samples();
@@ -138,8 +140,8 @@ final class ServerRun {
                 + plan.workload() + " (" + plan.describe(severalTrials) + ")");
     }
 
-    private List<String> serverCommand(Plan.Variant variant, List<String> serverArgs, boolean shared) {
-        List<String> command = new ArrayList<>(shared ? List.of() : placement.serverPin());
+    private List<String> serverCommand(Plan.Variant variant, List<String> serverArgs, CpuPlacement cpus) {
+        List<String> command = new ArrayList<>(cpus.serverPin());
         if (variant.isJvm()) {
             List<String> jvmOptions = new ArrayList<>(serverJvmOptions);
             jvmOptions.addAll(variant.jvmOptions());

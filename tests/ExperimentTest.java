@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mid-series, and bad input.
  */
 class ExperimentTest {
-    static final List<String> WORKLOADS = List.of("seed-echo", "idle", "burst", "throughput", "rate-sweep", "handler-work", "churn");
+    static final List<String> WORKLOADS = List.of("seed-echo", "idle", "burst", "throughput", "rate-sweep", "handler-work", "scaling", "churn");
     static final List<String> VARIANTS = List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring",
             "virtual-poller1", "netty-epoll-noleak", "go-net", "c-epoll");
 
