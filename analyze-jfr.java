@@ -6,6 +6,7 @@
 //DEPS tools.profiler:jfr-converter:4.5
 //SOURCES common/Cli.java
 //SOURCES common/JfrMetrics.java
+//SOURCES common/JfrThreadMetrics.java
 
 import com.google.gson.GsonBuilder;
 import java.io.EOFException;

@@ -106,7 +106,7 @@ rm -f "${TMPDIR:-/tmp}/analyze-jfr-rss.$$"
 head -40 "${TMPDIR:-/tmp}/analyze-jfr-out.$$" && rm -f "${TMPDIR:-/tmp}/analyze-jfr-out.$$"
 (( status <= 1 )) || { echo "analyze-jfr.sh: analyze-jfr.java failed (exit $status)" >&2; exit "$status"; }
 (( status == 0 )) || echo "analyze-jfr.sh: analyze-jfr.java exited 1: a warning (above); the figures below still hold"
-commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- analyze-jfr.java common/JfrMetrics.java || echo ' with uncommitted analyzer changes')"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- analyze-jfr.java common/JfrMetrics.java common/JfrThreadMetrics.java || echo ' with uncommitted analyzer changes')"
 awk -v b="$bytes" -v s="$start" -v e="$end" -v r="$rss_kb" -v when="$(date -u '+%Y-%m-%d %H:%M UTC')" -v commit="$commit" 'BEGIN {
   t = e - s; mb = b / 1e6;
   printf "analyze-jfr: %.1f MB in %.1f s = %.1f MB/s with -Xmx256m (max RSS %.0f MB, including JVM start), %s, commit %s\n",
