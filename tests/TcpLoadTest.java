@@ -236,9 +236,10 @@ class TcpLoadTest {
             assertTrue(uncorrectedP99 < 250_000, "uncorrected p99 " + uncorrectedP99 + " µs\n" + run.output());
             assertTrue(uncorrectedMax >= 500_000, "the stalled messages themselves: " + uncorrectedMax + " µs");
             // the open loop polls for its sends' last 20 µs: that CPU is reported apart, and is part of the CPU figure
+            // (it may be 0: while the server stalls, sends wait for echoes rather than for their timer)
             JsonObject generator = summary.getAsJsonObject("generator");
             double spin = generator.get("spinSeconds").getAsDouble(), cpu = generator.get("cpuSeconds").getAsDouble();
-            assertTrue(spin > 0 && spin <= cpu, "spinSeconds " + spin + " of cpuSeconds " + cpu);
+            assertTrue(spin >= 0 && spin <= cpu, "spinSeconds " + spin + " of cpuSeconds " + cpu);
             assertTrue(run.stdout().stream().anyMatch(l -> l.startsWith("Spin: ")), run.output());
         }
     }
