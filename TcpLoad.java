@@ -50,6 +50,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Queue;
 import java.util.SplittableRandom;
@@ -431,15 +432,15 @@ public class TcpLoad implements Callable<Integer> {
         // JIT compiler's first work are left out when a warm-up is given).
         measuring.await();
         long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
-        long switchesAtMeasuredFrom = ProcSampler.contextSwitches(ProcessHandle.current().pid());
+        Map<Long, Long> switchesAtMeasuredFrom = ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid());
         // Every user is done by endAt + --timeout: it stops sending at endAt and gives each outstanding echo at most
         // --timeout; a connect begun before endAt gives up after --timeout (CONNECT_TIMEOUT_MILLIS), and none begins
         // after it (User.connect). The margin only covers timers that fire late on a busy machine.
         boolean allDone = finished.await(endAt() - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
         long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
-        long switchesAtEnd = ProcSampler.contextSwitches(ProcessHandle.current().pid()); // this process's own, all its threads
-        long switches = switchesAtMeasuredFrom < 0 || switchesAtEnd < 0 ? -1 : switchesAtEnd - switchesAtMeasuredFrom;
+        // this process's own, all its threads; per thread, so a JIT compiler thread that exits meanwhile cannot make it negative
+        long switches = ProcSampler.switchesBetween(switchesAtMeasuredFrom, ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid()));
         // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
         // pending connect) at once, so the run still ends within --duration + --timeout and the two margins.
         loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(END_MARGIN_NANOS));

@@ -69,15 +69,9 @@ final class ProcSampler implements AutoCloseable {
     }
 
     /**
-     * Context switches (voluntary + involuntary) summed over the process's live threads, from
-     * {@code /proc/<pid>/task/*}{@code /status}; -1 when the process is gone.
+     * Context switches (voluntary + involuntary) per live thread of the process (thread id → switches), from
+     * {@code /proc/<pid>/task/*}{@code /status}; null when the process is gone.
      */
-    static long contextSwitches(long pid) {
-        Map<Long, Long> byThread = contextSwitchesByThread(pid);
-        return byThread == null ? -1 : byThread.values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    /** The same per thread (thread id → switches); null when the process is gone. */
     static Map<Long, Long> contextSwitchesByThread(long pid) {
         Map<Long, Long> byThread = new HashMap<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
