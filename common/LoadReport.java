@@ -256,7 +256,7 @@ final class LoadReport {
                 r.cpuNanos() / 1e9, 100.0 * r.cpuNanos() / r.wallNanos(), goDuration(r.sent() == 0 ? 0 : r.cpuNanos() / r.sent()),
                 c.scheduled() ? "p50 " + goDuration(r.lag().getValueAtPercentile(50)) + " p99 " + goDuration(r.lag().getValueAtPercentile(99))
                         + " max " + goDuration(r.lag().getMaxValue()) : "n/a (closed loop without --interval has no schedule)");
-        if (r.spinNanos() > 0) {
+        if (r.spinNanos() > 0 || c.openLoop()) { // the open loop always says what its polling cost, 0 included
             out.printf(Locale.ROOT, "Spin: %.2fs of that CPU (%.1f%% of one core) polled for sends about to be due, to send them on time%n",
                     r.spinNanos() / 1e9, 100.0 * r.spinNanos() / r.wallNanos());
         }
