@@ -23,8 +23,11 @@
 //SOURCES common/ReportModel.java
 //SOURCES common/Separation.java
 //SOURCES common/ReportRanking.java
+//SOURCES common/ReportFindings.java
+//SOURCES common/ReportArrival.java
 //SOURCES common/ReportTables.java
 //SOURCES common/ReportWriter.java
+//SOURCES common/ReportCharts.java
 //SOURCES common/ChartWriter.java
 //JAVA_OPTIONS -Djava.awt.headless=true
 
@@ -61,8 +64,10 @@ public class Experiment implements Callable<Integer> {
     // ---- profiles: how long each measured part lasts, how many trials, how far the sweeps go -----------------------
 
     /**
-     * quick is the default (at most 8 minutes here: 64 B messages only, two sweep rates, only seed-echo recorded); full
-     * is what results.md is written from;
+     * quick is the default (at most 8 minutes here: one trial, 64 B messages, two sweep rates, one handler-work spec,
+     * only seed-echo recorded); full is what results.md is written from: five trials of every comparison within an hour
+     * here, so it keeps the workloads that decide a choice (see {@link #LEFT_OUT}) and runs the extra Netty transports
+     * only where the transport is the question ({@link #TRANSPORT_WORKLOADS});
      * smoke exists for the test suite: every workload once against netty-epoll alone (handler-work adds its --offload
      * row, so tables and charts still compare two rows), with the shortest runs that still echo something: its figures
      * only prove the machinery works. Each server and each TcpLoad is a JVM of its own, so the profiles differ mostly
@@ -77,11 +82,11 @@ public class Experiment implements Callable<Integer> {
         smoke(1, "300ms", "1s", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
                 List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none, null, PINNED),
         quick(1, "2s", "20s", "1s", "3s", "2s", 10_000, List.of(64), List.of(10_000, 40_000), "2s",
-                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"),
-                Set.of("seed-echo"), FlameGraphs.cpuBound, null, PINNED),
-        full(3, "3s", "30s", "3s", "10s", "4s", 19_000, List.of(64, 16_384, 262_144), List.of(5_000, 10_000, 20_000, 40_000, 80_000), "2s",
-                List.of("cpu:50us", "sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll"),
-                null, FlameGraphs.all, null, PINNED),
+                List.of("sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"),
+                Set.of("seed-echo"), FlameGraphs.cpuBound, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work"), PINNED),
+        full(5, "3s", "30s", "3s", "10s", "5s", 19_000, List.of(64), List.of(5_000, 20_000, 40_000), "3s",
+                List.of("sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll"),
+                Set.of("seed-echo"), FlameGraphs.all, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work", "scaling"), PINNED),
         /** The settings a maintainer asks about, each a row beside its model's default, where they could matter. */
         settings(3, "3s", "30s", "3s", "10s", "4s", 10_000, List.of(64), List.of(10_000), "2s", List.of(),
                 List.of("virtual", "virtual-poller1", "netty-epoll", "netty-epoll-noleak"), Set.of(), FlameGraphs.none,
@@ -136,6 +141,20 @@ public class Experiment implements Callable<Integer> {
     /** Workloads where the server is busy, so its CPU samples say something: quick draws flame graphs for these. */
     static final Set<String> CPU_BOUND = Set.of("throughput", "handler-work");
 
+    /**
+     * Where the Netty transport is the question: flat-out small messages (the system calls per echo decide) and the
+     * seed's workload. Elsewhere a profile's run keeps the first Netty variant for the event-loop model; --variants
+     * runs every one it names everywhere.
+     */
+    static final Set<String> TRANSPORT_WORKLOADS = Set.of("seed-echo", "throughput");
+
+    /** Why a profile may leave a workload out; the report says so, and --workloads runs it anyway. */
+    static final Map<String, String> LEFT_OUT = Map.of(
+            "burst", "the seed-echo table's closed loop already shows clumped arrivals against an even open loop",
+            "churn", "TcpLoad's connect-echo-close loop is the bottleneck on this machine (its rate sits at the generator's own "
+                    + "ceiling in every variant), so the rows do not separate the servers",
+            "scaling", "a machine with fewer than 4 CPUs has only its 1-core point, the same question as throughput");
+
     // ---- variants: one server model each --------------------------------------------------------------------------
 
     static final List<Plan.Variant> VARIANTS = List.of(
@@ -173,10 +192,13 @@ public class Experiment implements Callable<Integer> {
     }
 
     final List<Workload> workloads = List.of(
-            new Workload("seed-echo", "the seed's headline case: 1,000 users send \"hello\" every 100 ms (closed loop)",
-                    "Many mostly-waiting clients exchanging tiny messages: the seed's own run, so its Go table sits beside ours.",
-                    "seed", (e, name) -> e.perVariant(name, e.step("", e.seedDuration(),
-                            "--users", "1000", "--message", "hello", "--interval", "100ms"))),
+            new Workload("seed-echo", "the seed's headline case: 1,000 users send \"hello\" every 100 ms (closed loop), and the same 10,000 msg/s evenly spaced",
+                    "Many mostly-waiting clients exchanging tiny messages: the seed's own run, so its Go table sits beside ours. "
+                            + "The seed's closed loop waits for each echo, so the sends clump; the open loop spaces the same "
+                            + "10,000 msg/s evenly: how the load arrives changes what each model pays.",
+                    "seed", (e, name) -> e.perVariant(name, e.step(ReportTables.CLOSED_LOOP, e.seedDuration(),
+                            "--users", "1000", "--message", "hello", "--interval", "100ms"),
+                            e.step(ReportTables.OPEN_LOOP, e.measure(), "--users", "1000", "--message", "hello", "--rate", "10000"))),
             new Workload("idle", "10,000 open connections (full: 19,000), each sending a keepalive every second",
                     "A chat or push server: many long-lived connections that are quiet most of the time. What each model pays "
                             + "per open connection (memory above the server's idle RSS, threads), how fast it accepts them all, "
@@ -204,7 +226,7 @@ public class Experiment implements Callable<Integer> {
                             .map(rate -> e.step(rate + " msg/s", e.sweepStep(),
                                     "--users", "100", "--size", "64", "--rate", Integer.toString(rate)))
                             .toArray(Plan.Step[]::new)))),
-            new Workload("handler-work", "per-message work cpu:50us and sleep:5ms; Netty on the event loop and with --offload",
+            new Workload("handler-work", "per-message work in the handler (the profile's: sleep:5ms, cpu:50us); Netty on the event loop and with --offload",
                     "A handler that computes (cpu:50us per message) or waits on something slow, such as a database "
                             + "(sleep:5ms): thread-per-connection models block their own thread, an event loop blocks "
                             + "every connection it serves unless the work is offloaded to another executor.",
@@ -227,7 +249,7 @@ public class Experiment implements Callable<Integer> {
     @Option(names = "--variants", split = ",", paramLabel = "NAME", description = "variants to run (default: the profile's; see --list)")
     List<String> variantNames;
 
-    @Option(names = "--workloads", split = ",", paramLabel = "NAME", description = "workloads to run (default: all; see --list)")
+    @Option(names = "--workloads", split = ",", paramLabel = "NAME", description = "workloads to run (default: the profile's; see --list)")
     List<String> workloadNames;
 
     @Option(names = "--trials", description = "trials per run (default: the profile's; medians with min–max are reported)")
@@ -295,6 +317,9 @@ public class Experiment implements Callable<Integer> {
         Cli.createFolder("--out", out);
         describeEnvironment(placement);
         idleConnections = fitToOpenFiles(profile.idleConnections, selected);
+        if (workloadNames == null && profile.workloads != null) {
+            LEFT_OUT.keySet().stream().filter(w -> !profile.workloads.contains(w)).sorted().forEach(w -> data.notes.add(leftOut(w)));
+        }
         ServerRun runner = build(placement);
         List<Plan.Run> plans = plan(selected);
         ChartWriter.prepare();
@@ -431,7 +456,14 @@ public class Experiment implements Callable<Integer> {
     List<Plan.Run> perVariant(String workload, Plan.Step... steps) {
         List<Plan.Step> warmOnce = new ArrayList<>(List.of(steps[0]));
         Arrays.stream(steps).skip(1).forEach(s -> warmOnce.add(s.withWarmup(profile.settle)));
-        return interleaved(workload, variants.stream().map(v -> new Trials.Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
+        return interleaved(workload, variantsOf(workload).stream().map(v -> new Trials.Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
+    }
+
+    /** The selected variants, where a profile chose them the first Netty one standing for all outside {@link #TRANSPORT_WORKLOADS}. */
+    List<Plan.Variant> variantsOf(String workload) {
+        if (variantNames != null || TRANSPORT_WORKLOADS.contains(workload)) return variants;
+        Plan.Variant netty = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
+        return variants.stream().filter(v -> !v.isNetty() || v == netty).toList();
     }
 
     /** Each row in every trial, rotated, and in each placement; then the recorded trial where the profile records it. */
@@ -456,7 +488,7 @@ public class Experiment implements Callable<Integer> {
         Plan.Variant offloaded = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
         List<Trials.Row> rows = new ArrayList<>();
         for (String work : profile.handlerWork) {
-            for (Plan.Variant variant : variants) {
+            for (Plan.Variant variant : variantsOf(workload)) {
                 if (variant.isJvm()) rows.add(new Trials.Row(variant, variant.name(), work, List.of("--work", work)));
             }
             if (offloaded != null) rows.add(new Trials.Row(offloaded, offloaded.name() + " + offload", work, List.of("--work", work, "--offload")));
@@ -464,10 +496,18 @@ public class Experiment implements Callable<Integer> {
         return interleaved(workload, rows, steps, null);
     }
 
-    /** Each scaling point (its own CPU sets) against every variant, with steps scaled to its server cores. */
+    /**
+     * Each scaling point (its own CPU sets) against every variant, with steps scaled to its server cores. A profile that
+     * lists the workload leaves a single point out ({@link #LEFT_OUT}); --workloads scaling, or a profile of all, runs it.
+     */
     List<Plan.Run> scalingPlans(String workload) {
         List<Plan.Run> plans = new ArrayList<>();
-        for (ScalingPlan.Point point : ScalingPlan.points(List.copyOf(CpuPlacement.onlineCpus()))) {
+        List<ScalingPlan.Point> points = ScalingPlan.points(List.copyOf(CpuPlacement.onlineCpus()));
+        if (points.size() == 1 && workloadNames == null && profile.workloads != null) {
+            data.notes.add(leftOut(workload));
+            return plans;
+        }
+        for (ScalingPlan.Point point : points) {
             int k = point.serverCores();
             String threads = Integer.toString(point.threads().get(0));
             if (point.processes() > 1) {
@@ -503,6 +543,10 @@ public class Experiment implements Callable<Integer> {
             case cpuBound -> CPU_BOUND.contains(workload);
             case all -> true;
         };
+    }
+
+    private String leftOut(String workload) {
+        return "not in this run: " + workload + ", because " + LEFT_OUT.get(workload) + " (`--workloads " + workload + "` runs it).";
     }
 
     private ReportModel.Workload section(String name) {

@@ -5,13 +5,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * Who leads each ranked column of a table, decided over the trials by {@link Separation}: a leader separated from
  * the runner-up is bolded, otherwise the column is a tie and the line below the table names every tied row. Rows
- * compete within their setting and step; a row the generator could not drive is not ranked, and with fewer than two
- * trials a row no leader is named at all.
+ * compete within their setting and step; a row the generator could not drive competes only in the server-side
+ * columns, and with fewer than two trials a row no leader is named at all.
  */
 record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTrials) {
     static final int MIN_TRIALS = 2;
@@ -20,20 +21,22 @@ record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTr
         return bolded.contains(row.name() + "\u0000" + column.header());
     }
 
-    static ReportRanking of(List<ReportTables.Row> rows, List<ReportTables.Column> columns, Predicate<ReportTables.Row> rankable) {
+    /** {@code rankable}: for a column, which rows may lead in it (a row the generator limited keeps only its server-side figures). */
+    static ReportRanking of(List<ReportTables.Row> rows, List<ReportTables.Column> columns,
+                            Function<ReportTables.Column, Predicate<ReportTables.Row>> rankable) {
         Set<String> bolded = new HashSet<>();
         List<String> verdicts = new ArrayList<>();
         boolean tooFew = false;
         Map<String, List<ReportTables.Row>> groups = new LinkedHashMap<>();
         for (ReportTables.Row row : rows) {
-            if (!row.cells().isEmpty() && rankable.test(row)) groups.computeIfAbsent((row.setting() + " " + row.step()).trim(), k -> new ArrayList<>()).add(row);
+            if (!row.cells().isEmpty()) groups.computeIfAbsent((row.setting() + " " + row.step()).trim(), k -> new ArrayList<>()).add(row);
         }
         for (var group : groups.entrySet()) {
-            if (group.getValue().size() < 2) continue;
             for (ReportTables.Column column : columns) {
                 if (column.ranked() == null) continue;
+                List<ReportTables.Row> competing = group.getValue().stream().filter(rankable.apply(column)).toList();
                 Map<String, List<Double>> trials = new LinkedHashMap<>();
-                for (ReportTables.Row row : group.getValue()) {
+                for (ReportTables.Row row : competing) {
                     List<Double> values = new ArrayList<>();
                     for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
                     if (!values.isEmpty()) trials.put(row.label(), values);
@@ -46,7 +49,7 @@ record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTr
                 Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
                 if (verdict.isEmpty()) continue;
                 if (verdict.get().separated()) {
-                    group.getValue().stream().filter(r -> r.label().equals(verdict.get().leader().label())).findFirst()
+                    competing.stream().filter(r -> r.label().equals(verdict.get().leader().label())).findFirst()
                             .ifPresent(r -> bolded.add(r.name() + "\u0000" + column.header()));
                 }
                 verdicts.add("`" + column.header() + "`" + (group.getKey().isEmpty() ? "" : " (" + group.getKey() + ")") + ": "

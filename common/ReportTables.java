@@ -58,6 +58,9 @@ final class ReportTables {
         }
     }
 
+    /** The seed workload's two arrival patterns, as seed-echo labels its steps. */
+    static final String CLOSED_LOOP = "closed loop", OPEN_LOOP = "open loop 10,000 msg/s";
+
     /** The median over the trials, NaN when no trial has the figure. */
     static double median(List<Cell> cells, Function<Cell, Double> figure) {
         double[] values = values(cells, figure);
@@ -99,18 +102,24 @@ final class ReportTables {
     /**
      * A column of a workload's table: its header and how to compute (and print) its figure from one cell.
      * {@code ranked}: which way is better, for the columns whose leader the report names (null: not compared).
+     * {@code fromServer}: read from the server's /proc alone (CPU, memory), so it stays comparable where the
+     * generator limited a row's rate or timing.
      */
-    record Column(String header, Function<Cell, Double> value, Function<Double, String> format, Separation.Better ranked) {
+    record Column(String header, Function<Cell, Double> value, Function<Double, String> format, Separation.Better ranked, boolean fromServer) {
         Column(String header, Function<Cell, Double> value, Function<Double, String> format) {
-            this(header, value, format, null);
+            this(header, value, format, null, false);
         }
 
         Column lowerIsBetter() {
-            return new Column(header, value, format, Separation.Better.LOWER);
+            return new Column(header, value, format, Separation.Better.LOWER, fromServer);
         }
 
         Column higherIsBetter() {
-            return new Column(header, value, format, Separation.Better.HIGHER);
+            return new Column(header, value, format, Separation.Better.HIGHER, fromServer);
+        }
+
+        Column fromTheServer() {
+            return new Column(header, value, format, ranked, true);
         }
     }
 
@@ -123,12 +132,12 @@ final class ReportTables {
     }
 
     static final Column SERVER_CPU = new Column("server CPU", c -> 100 * c.cpuSeconds() / c.step.measuredSeconds,
-            v -> String.format(Locale.ROOT, "%.0f%%", v));
+            v -> String.format(Locale.ROOT, "%.0f%%", v)).fromTheServer();
     /** How much of the server's CPU was the kernel's (system time): socket calls and wake-ups against the model's own work. */
     static final Column KERNEL_SHARE = new Column("of it kernel", c -> 100 * c.step.serverSystemSeconds / c.cpuSeconds(),
             v -> String.format(Locale.ROOT, "%.0f%%", v));
     static final Column CPU_PER_1K = new Column("CPU per 1k msgs", c -> 1000 * c.cpuSeconds() / c.received(),
-            v -> Cli.formatNanos(v * 1e9));
+            v -> Cli.formatNanos(v * 1e9)).fromTheServer();
     static final Column RSS_PEAK = new Column("server RSS", c -> (double) c.step.serverRssPeakKiB, ReportTables::mib);
     static final Column THREADS_PEAK = new Column("threads", c -> (double) c.step.serverThreadsPeak, ReportTables::integer);
     /** Voluntary and involuntary switches of the server's threads, from /proc: wake-ups and preemptions per echo. */
@@ -153,9 +162,9 @@ final class ReportTables {
                     new Column("idle RSS", c -> (double) c.run().idle.rssKiB(), ReportTables::mib),
                     new Column("RSS with all open", c -> (double) c.step.serverRssPeakKiB, ReportTables::mib),
                     new Column("RSS per connection", c -> (c.step.serverRssPeakKiB - c.run().idle.rssKiB())
-                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)).lowerIsBetter(),
+                            / c.summary("connections", "peakOpen"), v -> String.format(Locale.ROOT, "%.1f KiB", v)).fromTheServer().lowerIsBetter(),
                     new Column("live heap per connection", Cell::liveHeapPerConnectionKiB, v -> String.format(Locale.ROOT, "%.2f KiB", v))
-                            .lowerIsBetter(),
+                            .fromTheServer().lowerIsBetter(),
                     new Column("threads idle", c -> (double) c.run().idle.threads(), ReportTables::integer),
                     THREADS_PEAK, latency("keepalive Avg", "mean"), latency("keepalive p99", "p99").lowerIsBetter(),
                     count("Failures", "failures"), SERVER_CPU.lowerIsBetter());
@@ -179,7 +188,7 @@ final class ReportTables {
                     new Column("connect p99", c -> c.summary("connections", "connectLatencyUs", "p99"), ReportTables::micros),
                     count("Failures", "failures"), SERVER_CPU, KERNEL_SHARE,
                     new Column("CPU per 1k connections", c -> 1000 * c.cpuSeconds() / c.received(), v -> Cli.formatNanos(v * 1e9))
-                            .lowerIsBetter());
+                            .fromTheServer().lowerIsBetter());
             default -> List.of(MSG_PER_SEC, count("Sent", "sent"), count("Failures", "failures"), latency("Avg", "mean"),
                     latency("p50", "p50"), latency("p99", "p99").lowerIsBetter(), latency("p99.9", "p999"), latency("max", "max"),
                     SERVER_CPU, CPU_PER_1K.lowerIsBetter(), SWITCHES_PER_MSG, THREADS_PEAK);

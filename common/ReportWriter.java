@@ -1,6 +1,4 @@
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -20,13 +19,13 @@ import java.util.stream.Collectors;
 final class ReportWriter {
     private final Path out;
     private final ReportModel.Experiment data;
-    private final ChartWriter charts;
+    private final ReportCharts charts;
     private final StringBuilder md = new StringBuilder();
 
     ReportWriter(Path out, ReportModel.Experiment data) {
         this.out = out;
         this.data = data;
-        this.charts = new ChartWriter(out.resolve("charts"));
+        this.charts = new ReportCharts(new ChartWriter(out.resolve("charts")));
     }
 
     /** Writes everything and returns the report's path. */
@@ -37,7 +36,7 @@ final class ReportWriter {
         for (ReportModel.Workload workload : data.workloads) {
             if (!workload.runs.isEmpty()) section(workload);
         }
-        cpuPerThousandMessages();
+        md.append(charts.cpuPerThousandMessages(data));
         Path report = out.resolve("report.md");
         Files.writeString(report, md);
         return report;
@@ -84,6 +83,7 @@ final class ReportWriter {
         }
         variantsTable();
         generatorCeiling();
+        md.append(ReportFindings.markdown(data, ceiling(), this::rankable));
         md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
                 .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
     }
@@ -166,12 +166,13 @@ final class ReportWriter {
         List<ReportTables.Row> rows = ReportTables.rows(workload);
         List<ReportTables.Column> columns = ReportTables.columns(workload.table, ceiling());
         table(rows, columns, workload.table.equals("seed"));
+        if (workload.table.equals("seed")) md.append(ReportArrival.markdown(rows));
         if (workload.table.equals("sweep")) saturationTable(rows);
         warnings(rows);
         steadiness(rows);
         failures(workload);
         cpuSets(workload);
-        chartsOf(workload, rows);
+        md.append(charts.of(workload, rows));
         recordingCost(rows, ReportTables.rows(workload, true));
         jfr(workload);
     }
@@ -181,10 +182,18 @@ final class ReportWriter {
             new String[] {"Go net (seed, a Mac: reference only)", "98,728", "", "", "1.07 ms", "2.37 ms", "3.23 ms", "5.29 ms"},
             new String[] {"Go netpoll (seed, a Mac: reference only)", "97,227", "", "", "1.81 ms", "3.98 ms", "5.23 ms", "7.49 ms"});
 
+    /**
+     * Which rows of a table with these columns may lead in a column: a row the generator limited (a warning, or
+     * generator-bound) only in the figures read from the server's /proc, which TcpLoad's rate and timing do not set.
+     */
+    private Function<ReportTables.Column, Predicate<ReportTables.Row>> rankable(List<ReportTables.Column> columns) {
+        boolean ceilingColumn = columns.stream().anyMatch(c -> c.header().contains("ceiling"));
+        return column -> r -> column.fromServer() || !warned(r) && !(ceilingColumn && ReportTables.generatorBound(r, ceiling()));
+    }
+
     private void table(List<ReportTables.Row> rows, List<ReportTables.Column> columns, boolean withSeedRows) {
         boolean ceilingColumn = columns.stream().anyMatch(c -> c.header().contains("ceiling"));
-        ReportRanking ranking = ReportRanking.of(rows, columns,
-                r -> !warned(r) && !(ceilingColumn && ReportTables.generatorBound(r, ceiling())));
+        ReportRanking ranking = ReportRanking.of(rows, columns, rankable(columns));
         boolean steps = rows.stream().anyMatch(r -> !r.step().isEmpty());
         boolean settings = rows.stream().anyMatch(r -> !r.setting().isEmpty());
         md.append("| variant |").append(settings ? " setting |" : "").append(steps ? " step |" : "");
@@ -208,7 +217,7 @@ final class ReportWriter {
         }
         if (withSeedRows) {
             for (String[] go : SEED_GO_ROWS) {
-                md.append("| _").append(go[0]).append("_ |");
+                md.append("| _").append(go[0]).append("_ |").append(settings ? " |" : "").append(steps ? " _" + ReportTables.CLOSED_LOOP + "_ |" : "");
                 for (int i = 1; i <= columns.size(); i++) md.append(' ').append(i < go.length && !go[i].isEmpty() ? "_" + go[i] + "_" : "").append(" |");
                 md.append('\n');
             }
@@ -229,7 +238,8 @@ final class ReportWriter {
         if (!ranking.verdicts().isEmpty()) {
             md.append("**Separated or tie** (bold: a leader separated from the runner-up; ")
                     .append(Separation.BOOTSTRAP).append(" with ").append(Separation.MIN_TRIALS_FOR_BOOTSTRAP)
-                    .append(" or more trials a row, min–max ranges below; rows marked ⚠ or generator-bound are not ranked):\n\n");
+                    .append(" or more trials a row, min–max ranges below; rows marked ⚠ or generator-bound compete only in the server's own "
+                            + "figures, CPU and memory, read from its /proc):\n\n");
             ranking.verdicts().forEach(v -> md.append("- ").append(v).append('\n'));
             md.append('\n');
         } else if (ranking.tooFewTrials()) {
@@ -353,133 +363,6 @@ final class ReportWriter {
                 }
             }
         }
-    }
-
-    // ---- charts --------------------------------------------------------------------------------------------------
-
-    private void chartsOf(ReportModel.Workload workload, List<ReportTables.Row> rows) throws IOException {
-        List<String> images = new ArrayList<>();
-        if (workload.table.equals("scaling")) {
-            images.addAll(scalingCharts(workload, rows));
-        } else if (workload.table.equals("sweep")) {
-            Map<String, double[][]> curves = new LinkedHashMap<>();
-            rows.stream().collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList())).forEach((variant, variantRows) -> {
-                List<ReportTables.Cell> firstTrial = variantRows.stream().flatMap(r -> r.cells().stream().limit(1)).toList();
-                if (firstTrial.isEmpty()) return;
-                curves.put(variant, new double[][] {
-                        firstTrial.stream().mapToDouble(c -> c.summary("throughput", "msgPerSec")).toArray(),
-                        firstTrial.stream().mapToDouble(c -> c.summary("latencyUs", "p99")).toArray()});
-            });
-            images.add(charts.lines(workload.name + "-latency-vs-throughput", "Latency vs throughput (open loop, p99 corrected)",
-                    "achieved msg/s", "p99 latency (µs, log)", true, curves));
-        } else {
-            Map<String, List<ReportTables.Row>> groups = rows.stream().collect(Collectors.groupingBy(
-                    r -> (r.setting() + " " + r.step()).trim(), LinkedHashMap::new, Collectors.toList()));
-            for (var group : groups.entrySet()) {
-                Map<String, double[][]> spectra = new LinkedHashMap<>();
-                for (ReportTables.Row row : group.getValue()) {
-                    row.cells().stream().findFirst().map(ReportWriter::spectrum).ifPresent(s -> spectra.put(row.label(), s));
-                }
-                String suffix = group.getKey().isEmpty() ? "" : " (" + group.getKey() + ")";
-                images.add(charts.spectrum(workload.name + (group.getKey().isEmpty() ? "" : "-" + group.getKey()) + "-spectrum",
-                        "Latency percentile spectrum: " + workload.name + suffix, spectra));
-            }
-        }
-        if (workload.table.equals("idle")) {
-            images.add(charts.lines("idle-rss-vs-connections", "Server RSS vs open connections", "connections", "RSS (MiB)", false,
-                    perConnectionCurves(workload, s -> s.rssKiB() / 1024.0)));
-            images.add(charts.lines("idle-threads-vs-connections", "Server threads vs open connections", "connections", "threads", false,
-                    perConnectionCurves(workload, s -> (double) s.threads())));
-        }
-        images.removeIf(Objects::isNull);
-        if (!images.isEmpty()) {
-            images.forEach(image -> md.append("![").append(image).append("](charts/").append(image).append(")\n"));
-            md.append("\n_Charts show the first trial of each row._\n\n");
-        }
-    }
-
-    /** Per step (ping-pong, the seed's rate): msg/s and server CPU per message against the server's cores, a line per variant. */
-    private List<String> scalingCharts(ReportModel.Workload workload, List<ReportTables.Row> rows) throws IOException {
-        List<String> images = new ArrayList<>();
-        for (String step : rows.stream().map(ReportTables.Row::step).distinct().toList()) {
-            Map<String, double[][]> rates = new LinkedHashMap<>(), costs = new LinkedHashMap<>();
-            rows.stream().filter(r -> r.step().equals(step) && !r.cells().isEmpty())
-                    .collect(Collectors.groupingBy(ReportTables.Row::label, LinkedHashMap::new, Collectors.toList()))
-                    .forEach((variant, points) -> {
-                        double[] cores = points.stream().mapToDouble(r -> Double.parseDouble(r.setting().split(" ")[0])).toArray();
-                        rates.put(variant, new double[][] {cores, points.stream().mapToDouble(r -> ReportTables.median(r.cells(),
-                                c -> c.summary("throughput", "msgPerSec"))).toArray()});
-                        costs.put(variant, new double[][] {cores, points.stream().mapToDouble(r -> 1e6 * ReportTables.median(r.cells(),
-                                c -> c.cpuSeconds() / c.received())).toArray()});
-                    });
-            String name = workload.name + "-" + step.replaceAll("[^A-Za-z0-9]+", "-");
-            images.add(charts.lines(name + "-rate", "Echo rate against server cores: " + step, "server cores", "msg/s", false, rates));
-            images.add(charts.lines(name + "-cpu", "Server CPU per message against server cores: " + step, "server cores",
-                    "server CPU µs per message", false, costs));
-        }
-        return images;
-    }
-
-    /** The spectrum as {x = percentile, y = µs}; the chart writer puts x on a "nines" axis. */
-    private static double[][] spectrum(ReportTables.Cell cell) {
-        JsonElement spectrum = cell.summary().get("spectrum");
-        if (spectrum == null || !spectrum.isJsonArray()) return null;
-        JsonArray points = spectrum.getAsJsonArray();
-        double[][] xy = new double[2][points.size()];
-        for (int i = 0; i < points.size(); i++) {
-            xy[0][i] = points.get(i).getAsJsonObject().get("percentile").getAsDouble();
-            xy[1][i] = points.get(i).getAsJsonObject().get("valueUs").getAsDouble();
-        }
-        return xy;
-    }
-
-    /**
-     * A figure against the server's open connections (open files above its idle count), from the /proc samples taken
-     * while the connections opened and were held: samples after the connections started closing are left out.
-     */
-    private static Map<String, double[][]> perConnectionCurves(ReportModel.Workload workload, Function<ProcSampler.Sample, Double> figure) {
-        Map<String, double[][]> curves = new LinkedHashMap<>();
-        for (ReportModel.Run run : workload.runs) {
-            if (run.trial != 1 || run.recorded || run.idle == null || run.samples.isEmpty()) continue;
-            int peak = run.samples.stream().mapToInt(ProcSampler.Sample::openFiles).max().orElse(0);
-            int last = 0;
-            for (int i = 0; i < run.samples.size(); i++) {
-                if (run.samples.get(i).openFiles() >= run.idle.openFiles() + 0.95 * (peak - run.idle.openFiles())) last = i;
-            }
-            List<ProcSampler.Sample> held = run.samples.subList(0, last + 1);
-            curves.put(run.label, new double[][] {
-                    held.stream().mapToDouble(s -> Math.max(0, s.openFiles() - run.idle.openFiles())).toArray(),
-                    held.stream().mapToDouble(figure::apply).toArray()});
-        }
-        return curves;
-    }
-
-    /** The closing chart: server CPU per 1,000 echoed messages, for every workload that echoes messages. */
-    private void cpuPerThousandMessages() throws IOException {
-        Map<String, Map<String, Double>> byVariant = new LinkedHashMap<>();
-        List<String> categories = new ArrayList<>();
-        for (ReportModel.Workload workload : data.workloads) {
-            if (workload.table.equals("idle") || workload.table.equals("sweep")) continue; // keepalives and a sweep: not comparable per message
-            for (ReportTables.Row row : ReportTables.rows(workload)) {
-                // large messages cost per byte, not per message: the throughput table gives their CPU per GB
-                if (row.cells().isEmpty() || row.step().endsWith("KiB")) continue;
-                String category = workload.name + (row.setting().isEmpty() ? "" : " " + row.setting()) + (row.step().isEmpty() ? "" : " " + row.step());
-                if (!categories.contains(category)) categories.add(category);
-                double[] values = row.cells().stream().mapToDouble(c -> 1000 * c.cpuSeconds() / c.received())
-                        .filter(v -> !Double.isNaN(v) && !Double.isInfinite(v)).sorted().toArray();
-                if (values.length > 0) byVariant.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(category, values[values.length / 2] * 1000);
-            }
-        }
-        // keep the categories every variant has a figure for, so each group compares all of them
-        List<String> complete = categories.stream().filter(c -> byVariant.values().stream().allMatch(v -> v.containsKey(c))).toList();
-        if (complete.isEmpty()) return;
-        md.append("<a id=\"cpu-per-1000-messages\"></a>\n## CPU per 1,000 messages\n\nServer CPU (user + system, from /proc) during the "
-                + "measured window divided by the messages echoed in it: what each model spends per unit of work"
-                + (complete.size() < categories.size() ? "; left out because a variant has no figure there: "
-                + categories.stream().filter(c -> !complete.contains(c)).collect(Collectors.joining(", ")) : "") + ".\n\n");
-        String image = charts.bars("cpu-per-1000-messages", "Server CPU per 1,000 messages", "server CPU ms per 1,000 messages",
-                complete, byVariant);
-        if (image != null) md.append("![").append(image).append("](charts/").append(image).append(")\n\n");
     }
 
     private void jfr(ReportModel.Workload workload) {

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * How a workload's rows become server runs: each row once per trial, trials outermost and each trial's order rotated
  * by one place, so a slow drift of the machine touches every row alike and no row always runs first; each row in every
- * placement asked for; then, where the profile records the workload, each row once more with its JFR recording (kept
- * out of the tables; the reference servers are not JVMs and have none).
+ * placement asked for; then, where the profile records the workload, each row once more with its JFR recording under its first
+ * step's load (kept out of the tables; the reference servers are not JVMs and have none).
  */
 record Trials(int count, List<String> placements, boolean recorded) {
 
@@ -42,7 +42,7 @@ record Trials(int count, List<String> placements, boolean recorded) {
         if (recorded) {
             for (Row row : rows) {
                 if (row.variant().isJvm()) plans.add(new Plan.Run(workload, row.variant(), row.label(), row.setting(), row.serverArgs(),
-                        steps, 1, sloP99, true, row.cpus()));
+                        steps.subList(0, 1), 1, sloP99, true, row.cpus()));
             }
         }
         return plans;

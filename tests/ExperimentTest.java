@@ -98,14 +98,17 @@ class ExperimentTest {
         long sent = seedRuns.stream().filter(r -> !r.get("recorded").getAsBoolean()).findFirst().orElseThrow().getAsJsonArray("steps")
                 .get(0).getAsJsonObject().getAsJsonObject("load").getAsJsonObject("summary").get("sent").getAsLong();
         assertTrue(seedRuns.stream().anyMatch(r -> r.get("recorded").getAsBoolean()), "seed-echo has its recorded trial");
-        assertTrue(section(report, "seed-echo").contains(String.format(java.util.Locale.ROOT, "| netty-epoll ⚠ | %,d |", sent))
-                || section(report, "seed-echo").contains(String.format(java.util.Locale.ROOT, "| netty-epoll | %,d |", sent)),
+        assertTrue(section(report, "seed-echo").contains(String.format(java.util.Locale.ROOT, "| netty-epoll ⚠ | closed loop | %,d |", sent))
+                || section(report, "seed-echo").contains(String.format(java.util.Locale.ROOT, "| netty-epoll | closed loop | %,d |", sent)),
                 "the table shows the unrecorded trial\n" + section(report, "seed-echo"));
         assertTrue(section(report, "idle").matches("(?s).*\\| [0-9.]+ KiB \\| [0-9.-]+ KiB \\|.*"),
                 "idle shows RSS and live heap per connection\n" + section(report, "idle"));
         assertTrue(section(report, "seed-echo").contains("Go net (seed"), "the seed's reference rows are missing");
         assertTrue(section(report, "rate-sweep").contains("saturation rate"), "rate-sweep lacks its saturation table");
 
+        // the generated findings, undecided on one trial a row, and seed-echo's two arrival patterns side by side
+        assertTrue(report.contains("## Findings (generated from this run)") && report.contains("not decided (fewer than 2 trials)"), report);
+        assertTrue(section(report, "seed-echo").contains("**Arrival pattern.**"), section(report, "seed-echo"));
         // every chart the report shows exists as a non-empty PNG, and the required kinds are there
         Matcher image = Pattern.compile("\\]\\((charts/[^)]+\\.png)\\)").matcher(report);
         List<String> charts = new ArrayList<>();
@@ -115,7 +118,8 @@ class ExperimentTest {
             assertTrue(png.length > 1000, chart + " is empty");
             assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(png, 4), chart + " is not a PNG");
         }
-        for (String required : List.of("charts/seed-echo-spectrum.png", "charts/rate-sweep-latency-vs-throughput.png",
+        for (String required : List.of("charts/seed-echo-closed-loop-spectrum.png", "charts/seed-echo-open-loop-10-000-msg-s-spectrum.png",
+                "charts/rate-sweep-cost-curve.png", "charts/rate-sweep-latency-vs-rate.png",
                 "charts/idle-rss-vs-connections.png", "charts/idle-threads-vs-connections.png", "charts/cpu-per-1000-messages.png")) {
             assertTrue(charts.contains(required), "the report lacks " + required + " (has " + charts + ")");
         }
@@ -160,7 +164,7 @@ class ExperimentTest {
             assertTrue(run.stdout.stream().anyMatch(l -> l.contains("1 runs failed")), run.output());
         }
         String section = section(Files.readString(out.resolve("report.md")), "seed-echo");
-        assertTrue(section.contains("**virtual: failed** — the server died during the run"), section);
+        assertTrue(section.contains("**virtual: failed** — the server died during step closed loop"), section);
         assertTrue(section.contains("READY EchoVirtualThreads"), "the failed run shows the server's last lines\n" + section);
         JsonObject data = JsonParser.parseString(Files.readString(out.resolve("data.json"))).getAsJsonObject();
         List<JsonObject> runs = data.getAsJsonArray("workloads").get(0).getAsJsonObject().getAsJsonArray("runs").asList()

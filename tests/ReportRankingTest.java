@@ -1,4 +1,5 @@
 //SOURCES ../common/ReportRanking.java
+//SOURCES ../common/ReportFindings.java
 //SOURCES ../common/ReportTables.java
 //SOURCES ../common/ReportModel.java
 //SOURCES ../common/Separation.java
@@ -15,7 +16,10 @@ import com.google.gson.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The report names a leader only where the trials separate it, and writes "tie" otherwise: synthetic trials. */
+/**
+ * The report names a leader only where the trials separate it, and writes "tie" otherwise, in its tables and in its
+ * generated findings: synthetic trials.
+ */
 class ReportRankingTest {
 
     @Test
@@ -45,7 +49,7 @@ class ReportRankingTest {
     void oneTrialARowNamesNoLeader() {
         ReportModel.Workload workload = workload("netty-epoll", new double[] {150_000}, "virtual", new double[] {110_000});
         List<ReportTables.Row> rows = ReportTables.rows(workload);
-        ReportRanking ranking = ReportRanking.of(rows, List.of(ReportTables.MSG_PER_SEC.higherIsBetter()), r -> true);
+        ReportRanking ranking = ReportRanking.of(rows, List.of(ReportTables.MSG_PER_SEC.higherIsBetter()), c -> r -> true);
         assertTrue(ranking.bolded().isEmpty());
         assertTrue(ranking.verdicts().isEmpty());
         assertTrue(ranking.tooFewTrials());
@@ -61,9 +65,54 @@ class ReportRankingTest {
         List<ReportTables.Row> rows = ReportTables.rows(workload);
         assertEquals(3, row(rows, "platform").cells().size(), "the recorded trial is not one of the row's cells");
         List<ReportTables.Column> columns = List.of(ReportTables.MSG_PER_SEC.higherIsBetter());
-        ReportRanking ranking = ReportRanking.of(rows, columns, r -> !r.label().equals("netty-epoll")); // say, generator-bound
+        ReportRanking ranking = ReportRanking.of(rows, columns, c -> r -> !r.label().equals("netty-epoll")); // say, generator-bound
         assertTrue(ranking.bold(row(rows, "virtual"), columns.get(0)), ranking.verdicts().toString());
         assertFalse(ranking.verdicts().get(0).contains("netty-epoll"), ranking.verdicts().get(0));
+    }
+
+    @Test
+    void aRowTheGeneratorLimitedCompetesOnlyInTheServersOwnFigures() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 151_000, 149_000},
+                "virtual", new double[] {110_000, 111_000, 109_500});
+        // the same server CPU for every trial: netty-epoll spends less of it per message
+        workload.runs.forEach(r -> r.steps.get(0).serverUserSeconds = 0.9);
+        List<ReportTables.Row> rows = ReportTables.rows(workload);
+        List<ReportTables.Column> columns = List.of(ReportTables.MSG_PER_SEC.higherIsBetter(), ReportTables.CPU_PER_1K.lowerIsBetter());
+        ReportRanking ranking = ReportRanking.of(rows, columns, c -> r -> c.fromServer() || !r.label().equals("netty-epoll"));
+        assertFalse(ranking.bold(row(rows, "netty-epoll"), columns.get(0)), "its rate is the generator's: " + ranking.verdicts());
+        assertTrue(ranking.bold(row(rows, "netty-epoll"), columns.get(1)), "its CPU per message is its own: " + ranking.verdicts());
+    }
+
+    @Test
+    void aFindingPicksTheSeparatedJavaModelAndQuotesTheReferenceServersBesideIt() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 151_000, 149_000, 150_500, 152_000},
+                "virtual", new double[] {110_000, 111_000, 109_500, 112_000, 110_500},
+                "c-epoll", new double[] {190_000, 191_000, 189_000, 190_500, 192_000});
+        String line = findingOf(workload);
+        assertTrue(line.contains("| **netty-epoll** |"), line);
+        assertTrue(line.contains("netty-epoll leads, separated from virtual"), line);
+        assertTrue(line.endsWith("| c-epoll 190,500 (189,000–192,000) |"), line);
+    }
+
+    @Test
+    void aFindingWithOverlappingTrialsNamesEveryTiedModel() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 120_000, 149_000, 118_000, 152_000},
+                "virtual", new double[] {148_000, 121_000, 151_000, 119_000, 150_500},
+                "platform", new double[] {90_000, 91_000, 89_000, 90_500, 92_000});
+        String line = findingOf(workload);
+        assertTrue(line.contains("| tie: netty-epoll, virtual |"), line);
+        assertFalse(line.contains("**"), line);
+    }
+
+    /** The findings line of the throughput rule, every row rankable. */
+    private static String findingOf(ReportModel.Workload workload) {
+        ReportModel.Experiment data = new ReportModel.Experiment();
+        data.workloads.add(workload);
+        String md = ReportFindings.markdown(data, Double.NaN, columns -> c -> r -> true);
+        return md.lines().filter(l -> l.startsWith("| echoes small messages")).findFirst().orElseThrow(() -> new AssertionError(md));
     }
 
     /** A workload's rows ranked on msg/s, every row rankable. */
@@ -80,7 +129,7 @@ class ReportRankingTest {
     private static Ranked rankByRate(ReportModel.Workload workload) {
         List<ReportTables.Row> rows = ReportTables.rows(workload);
         ReportTables.Column column = ReportTables.MSG_PER_SEC.higherIsBetter();
-        return new Ranked(rows, column, ReportRanking.of(rows, List.of(column), r -> true));
+        return new Ranked(rows, column, ReportRanking.of(rows, List.of(column), c -> r -> true));
     }
 
     /** Label, msg/s of each trial; label, ... */
