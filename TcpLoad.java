@@ -211,19 +211,28 @@ public class TcpLoad implements Callable<Integer> {
     /** How long before a due send its user polls instead of sleeping (open loop only, else 0). */
     private long spinNanos;
     private LoadReport.Recorders stats;
+    /**
+     * Gets every record call {@link #stats} gets, with "measured" inverted, and is never read: each recorder's
+     * measured and warm-up paths are both taken from the start, so the code the JIT compiles in the warm-up is the
+     * code the measurement runs. (With only the warm-up path taken, the first measured message deoptimized it, and
+     * C2 recompiling inside the window took the generator's one core from its sends for milliseconds.)
+     */
+    private LoadReport.Recorders primer;
+    private static final boolean[] FALSE_TRUE = {false, true};
 
     // The run's clock, all System.nanoTime(): connecting starts at startedAt, measuring at measuredFrom, sends stop
     // at endAt(); a message belongs to the measurement when its intended send time is in [measuredFrom, endAt()),
-    // decided when it is sent. With --steady, measuredFrom is Long.MAX_VALUE until the ticker ends the warm-up.
+    // decided when it is sent. With --steady, measuredFrom and measuredUntil are Long.MAX_VALUE until the ticker ends
+    // the warm-up. measuredUntil is written after measuredFrom, so a finite end always comes with its start.
     private long startedAt, durationNanos;
-    private volatile long measuredFrom;
+    private volatile long measuredFrom, measuredUntil = Long.MAX_VALUE;
     /** Counted down by the ticker when the measured window begins (it prints the MEASURING line). */
     private final CountDownLatch measuring = new CountDownLatch(1);
     private LoadReport.Warmup warmupResult;
 
+    /** A field, not a test of measuredFrom: a branch first taken when the measurement began deoptimized the C2 code. */
     private long endAt() {
-        long from = measuredFrom;
-        return from == Long.MAX_VALUE ? Long.MAX_VALUE : from + durationNanos;
+        return measuredUntil;
     }
 
     @Override
@@ -399,6 +408,7 @@ public class TcpLoad implements Callable<Integer> {
 
     private LoadReport.Result run() throws Exception {
         stats = new LoadReport.Recorders(rate != null || idle || burst, users);
+        primer = new LoadReport.Recorders(rate != null || idle || burst, users);
         var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -413,6 +423,7 @@ public class TcpLoad implements Callable<Integer> {
         durationNanos = duration.toNanos();
         startedAt = System.nanoTime();
         measuredFrom = steady ? Long.MAX_VALUE : startedAt + warmup.toNanos();
+        if (!steady) measuredUntil = measuredFrom + durationNanos;
 
         HistogramLogWriter log = hlog == null ? null : openLog(epochMillisAtStart);
         Ticker ticker = new Ticker(log, showProgress());
@@ -711,12 +722,17 @@ public class TcpLoad implements Callable<Integer> {
 
         private void send(long now) {
             long due = schedule.due();
-            boolean measured = due >= measuredFrom;
+            // due >= measuredFrom without a branch (whose first "true" would deoptimize); nanoTime is positive on Linux
+            boolean measured = FALSE_TRUE[(int) ((measuredFrom - 1 - due) >>> 63)];
             if (spinningSince != 0) {
                 stats.spun(now - spinningSince, measured);
+                primer.spun(now - spinningSince, measured ^ true);
                 spinningSince = 0;
             }
-            if (scheduled) stats.lag(now - Math.max(due, windowFreeAt), measured);
+            if (scheduled) {
+                stats.lag(now - Math.max(due, windowFreeAt), measured);
+                primer.lag(now - Math.max(due, windowFreeAt), measured ^ true);
+            }
             int slot = slot(outstanding);
             dueAt[slot] = schedule.periodic() ? due : now;
             sentAt[slot] = now;
@@ -724,6 +740,7 @@ public class TcpLoad implements Callable<Integer> {
             outstanding++;
             schedule.sent();
             stats.sent(measured);
+            primer.sent(measured ^ true);
             channel.write(payload.retainedDuplicate(), channel.voidPromise()); // a failed write fires exceptionCaught
         }
 
@@ -775,6 +792,7 @@ public class TcpLoad implements Callable<Integer> {
                 stats.fail(LoadReport.Kind.MISMATCH, measured);
             } else {
                 stats.received(arrived - dueAt[slot], arrived - sentAt[slot], measured);
+                primer.received(arrived - dueAt[slot], arrived - sentAt[slot], measured ^ true);
             }
             echoDiffers = false;
             if (churn) disconnect();
@@ -1034,7 +1052,10 @@ public class TcpLoad implements Callable<Integer> {
                 verdict = steadiness.verdictAtFixedEnd(warmup.toNanos() / 1e9);
             }
             long now = System.nanoTime();
-            if (steady) measuredFrom = now;
+            if (steady) {
+                measuredFrom = now;
+                measuredUntil = now + durationNanos;
+            }
             SteadyState.Sample last = steadiness.last();
             double warmedUp = (measuredFrom - startedAt) / 1e9;
             warmupResult = new LoadReport.Warmup(warmup.toNanos() / 1e9, warmedUp, verdict.steady(), verdict.reason(),
@@ -1048,6 +1069,7 @@ public class TcpLoad implements Callable<Integer> {
 
         private void tick(int second) {
             LoadReport.Interval interval = stats.closeInterval();
+            primer.closeInterval(); // both phases of its recorders, as of the measured ones, are written in the warm-up
             if (log != null) {
                 log.outputIntervalHistogram(interval.latency());
                 if (interval.uncorrected() != null) log.outputIntervalHistogram(interval.uncorrected());
