@@ -9,6 +9,7 @@
 //SOURCES common/JitActivity.java
 //SOURCES common/SteadyState.java
 //SOURCES common/ProcSampler.java
+//SOURCES common/BusyPoll.java
 //JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
 
 import io.netty.bootstrap.Bootstrap;
@@ -44,6 +45,7 @@ import java.net.NoRouteToHostException;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +64,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
 import org.HdrHistogram.HistogramLogWriter;
@@ -160,6 +163,11 @@ public class TcpLoad implements Callable<Integer> {
 
     @Option(names = "--threads", defaultValue = "1", description = "Event loop threads driving the connections (default ${DEFAULT-VALUE}: on one core, more only add wake-ups).")
     int threads;
+
+    @Option(names = "--busy-poll", description = "Event loops poll without ever sleeping, so no wake-up adds its lateness to the"
+            + " latencies measured; each takes a whole core (give TcpLoad cores of its own). The polling that found nothing"
+            + " is reported as spin and left out of the saturation check.")
+    boolean busyPoll;
 
     @Option(names = "--json", description = "Write the configuration and every figure as JSON (docs/CONTRACTS.md).")
     Path json;
@@ -279,7 +287,7 @@ public class TcpLoad implements Callable<Integer> {
         intervalNanos = (interval != null ? interval : defaultInterval).toNanos();
         if ((idle || burst) && intervalNanos <= 0) throw new Cli.UserError(2, "--interval must be positive with --" + mode);
         scheduled = !mode.equals("closed") && !mode.equals("churn") || intervalNanos > 0;
-        spinNanos = mode.equals("open") ? Math.max(0, SPIN_NANOS) : 0;
+        spinNanos = mode.equals("open") && !busyPoll ? Math.max(0, SPIN_NANOS) : 0; // a busy loop polls anyway
         timeoutNanos = timeout.toNanos();
         fixedPayload = size == null ? (message == null ? "hello" : message).getBytes(StandardCharsets.UTF_8) : null;
         payloadSize = size != null ? size : fixedPayload.length;
@@ -411,7 +419,10 @@ public class TcpLoad implements Callable<Integer> {
         primer = new LoadReport.Recorders(rate != null || idle || burst, users);
         var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         boolean epoll = Epoll.isAvailable();
-        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        BusyPoll busy = busyPoll ? new BusyPoll() : null;
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, epoll
+                ? (busy == null ? EpollIoHandler.newFactory() : EpollIoHandler.newFactory(0, busy))
+                : (busy == null ? NioIoHandler.newFactory() : NioIoHandler.newFactory(SelectorProvider.provider(), busy)));
         bootstrap = new Bootstrap()
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -426,7 +437,8 @@ public class TcpLoad implements Callable<Integer> {
         if (!steady) measuredUntil = measuredFrom + durationNanos;
 
         HistogramLogWriter log = hlog == null ? null : openLog(epochMillisAtStart);
-        Ticker ticker = new Ticker(log, showProgress());
+        Ticker ticker = new Ticker(log, showProgress(), () -> new Counters(cpu.getProcessCpuTime(),
+                ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid()), busy == null ? 0 : busy.idleNanos()));
         Thread tickerThread = Thread.ofPlatform().name("tcpload-ticker").daemon().start(ticker);
 
         CountDownLatch finished = new CountDownLatch(users);
@@ -442,16 +454,16 @@ public class TcpLoad implements Callable<Integer> {
         // The generator's own CPU counts from the end of the warm-up, like every other figure (so start-up and the
         // JIT compiler's first work are left out when a warm-up is given).
         measuring.await();
-        long cpuAtMeasuredFrom = cpu.getProcessCpuTime();
-        Map<Long, Long> switchesAtMeasuredFrom = ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid());
+        Counters atMeasuredFrom = ticker.countersAtMeasuredFrom;
         // Every user is done by endAt + --timeout: it stops sending at endAt and gives each outstanding echo at most
         // --timeout; a connect begun before endAt gives up after --timeout (CONNECT_TIMEOUT_MILLIS), and none begins
         // after it (User.connect). The margin only covers timers that fire late on a busy machine.
         boolean allDone = finished.await(endAt() - System.nanoTime() + timeout.toNanos() + END_MARGIN_NANOS, TimeUnit.NANOSECONDS);
         long wallNanos = System.nanoTime() - measuredFrom;
-        long cpuNanos = cpu.getProcessCpuTime() - cpuAtMeasuredFrom;
+        long cpuNanos = cpu.getProcessCpuTime() - atMeasuredFrom.cpuNanos();
         // this process's own, all its threads; per thread, so a JIT compiler thread that exits meanwhile cannot make it negative
-        long switches = ProcSampler.switchesBetween(switchesAtMeasuredFrom, ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid()));
+        long switches = ProcSampler.switchesBetween(atMeasuredFrom.switchesByThread(), ProcSampler.contextSwitchesByThread(ProcessHandle.current().pid()));
+        if (busy != null) stats.spun(busy.idleNanos() - atMeasuredFrom.busyIdleNanos(), true);
         // Nothing here waits for the network: closing the loops closes every channel still open (and cancels a
         // pending connect) at once, so the run still ends within --duration + --timeout and the two margins.
         loops.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(TimeUnit.NANOSECONDS.toMillis(END_MARGIN_NANOS));
@@ -971,6 +983,9 @@ public class TcpLoad implements Callable<Integer> {
         }
     }
 
+    /** The process's CPU time, context switches per thread and busy-poll idle time, at one instant. */
+    record Counters(long cpuNanos, Map<Long, Long> switchesByThread, long busyIdleNanos) {}
+
     /**
      * Once a second: closes the interval of every recorder (for the per-second series and the --hlog), and prints
      * the progress line. A thread of its own, so it keeps time even when the event loops are busy. During the warm-up
@@ -986,10 +1001,14 @@ public class TcpLoad implements Callable<Integer> {
         private double loadJitBefore, serverJitBefore;
         private long jitReadAt, warmupEchoesBefore;
         private volatile boolean stopped;
+        private final Supplier<Counters> counters;
+        /** The process's own counters as the measured window begins; published by {@link #measuring}. */
+        Counters countersAtMeasuredFrom;
 
-        Ticker(HistogramLogWriter log, boolean progress) {
+        Ticker(HistogramLogWriter log, boolean progress, Supplier<Counters> counters) {
             this.log = log;
             this.progress = progress;
+            this.counters = counters;
             double minimum = warmup.toNanos() / 1e9;
             steadiness = new SteadyState(minimum, steady ? warmupMax.toNanos() / 1e9 : minimum);
             readJit();
@@ -1051,6 +1070,9 @@ public class TcpLoad implements Callable<Integer> {
                 if (System.nanoTime() < measuredFrom) return;
                 verdict = steadiness.verdictAtFixedEnd(warmup.toNanos() / 1e9);
             }
+            // read before the window opens: these /proc reads hold the generator's core for milliseconds, and a
+            // send they delay is then a warm-up send (it was due before measuredFrom)
+            countersAtMeasuredFrom = counters.get();
             long now = System.nanoTime();
             if (steady) {
                 measuredFrom = now;

@@ -166,7 +166,7 @@ final class LoadReport {
             lagMax.accumulate(nanos);
         }
 
-        /** Time a user spent polling for a due send (it spins instead of trusting a wake-up to be on time). */
+        /** Time spent polling instead of sleeping (a due send, or a busy-polling loop), not trusting a wake-up to be on time. */
         void spun(long nanos, boolean measured) {
             if (measured) spin.add(nanos);
         }
@@ -257,7 +257,7 @@ final class LoadReport {
                 c.scheduled() ? "p50 " + goDuration(r.lag().getValueAtPercentile(50)) + " p99 " + goDuration(r.lag().getValueAtPercentile(99))
                         + " max " + goDuration(r.lag().getMaxValue()) : "n/a (closed loop without --interval has no schedule)");
         if (r.spinNanos() > 0 || c.openLoop()) { // the open loop always says what its polling cost, 0 included
-            out.printf(Locale.ROOT, "Spin: %.2fs of that CPU (%.1f%% of one core) polled for sends about to be due, to send them on time%n",
+            out.printf(Locale.ROOT, "Spin: %.2fs of that CPU (%.1f%% of one core) polled instead of sleeping, to send and read on time%n",
                     r.spinNanos() / 1e9, 100.0 * r.spinNanos() / r.wallNanos());
         }
         if (c.requestedRate() > 0) {
