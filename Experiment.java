@@ -459,11 +459,13 @@ public class Experiment implements Callable<Integer> {
         return interleaved(workload, variantsOf(workload).stream().map(v -> new Trials.Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
     }
 
-    /** The selected variants, where a profile chose them the first Netty one standing for all outside {@link #TRANSPORT_WORKLOADS}. */
+    /**
+     * The selected variants, where a profile chose them the first Netty one standing for its other transports outside
+     * {@link #TRANSPORT_WORKLOADS} (Netty rows with settings of their own stay).
+     */
     List<Plan.Variant> variantsOf(String workload) {
         if (variantNames != null || TRANSPORT_WORKLOADS.contains(workload)) return variants;
-        Plan.Variant netty = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
-        return variants.stream().filter(v -> !v.isNetty() || v == netty).toList();
+        return Plan.oneNettyTransport(variants);
     }
 
     /** Each row in every trial, rotated, and in each placement; then the recorded trial where the profile records it. */
