@@ -487,7 +487,7 @@ public class Experiment implements Callable<Integer> {
      */
     List<Plan.Run> handlerWorkPlans(String workload) {
         List<Plan.Step> steps = List.of(step("", measure(), "--users", "100", "--message", "hello", "--interval", "10ms"));
-        Plan.Variant offloaded = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
+        Plan.Variant offloaded = Plan.firstNetty(variants);
         List<Trials.Row> rows = new ArrayList<>();
         for (String work : profile.handlerWork) {
             for (Plan.Variant variant : variantsOf(workload)) {
