@@ -1,5 +1,4 @@
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,14 +67,9 @@ final class ReportFindings {
                                Predicate<ReportTables.Row> rankable) {
         List<ReportTables.Row> candidates = rows.stream().filter(r -> !REFERENCE.contains(r.runs().get(0).variant)).toList();
         List<ReportTables.Row> ranked = candidates.stream().filter(rankable).toList();
-        Map<String, List<Double>> trials = new LinkedHashMap<>();
-        for (ReportTables.Row row : ranked) {
-            List<Double> values = new ArrayList<>();
-            for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
-            trials.put(row.label(), values);
-        }
+        Map<String, List<Double>> trials = ReportRanking.trials(ranked, column);
         Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
-        boolean enoughTrials = trials.values().stream().allMatch(v -> v.size() >= ReportRanking.MIN_TRIALS);
+        boolean enoughTrials = ReportRanking.enoughTrials(trials);
         String pick = verdict.isEmpty() ? "–"
                 : !enoughTrials ? "not decided (fewer than " + ReportRanking.MIN_TRIALS + " trials)"
                 : verdict.get().separated() ? "**" + verdict.get().leader().label() + "**"
