@@ -277,6 +277,10 @@ public class Experiment implements Callable<Integer> {
     @Option(names = "--list", description = "list the workloads and variants and exit")
     boolean list;
 
+    @Option(names = "--report-from", paramLabel = "DIR", description = "rewrite DIR/report.md and DIR/charts from DIR/data.json(.gz) "
+            + "of an earlier series, running nothing, and exit")
+    Path reportFrom;
+
     static String[] commandLineArgs = new String[0];
 
     public static void main(String[] args) {
@@ -300,6 +304,10 @@ public class Experiment implements Callable<Integer> {
     public Integer call() throws Exception {
         if (list) {
             printList();
+            return 0;
+        }
+        if (reportFrom != null) {
+            System.out.println("report: " + ReportWriter.rewrite(reportFrom));
             return 0;
         }
         variants = new ArrayList<>(Cli.select(variantNames == null ? profile.variants : variantNames, VARIANTS, Plan.Variant::name, "--variants", "variant"));

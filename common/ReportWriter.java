@@ -1,5 +1,9 @@
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +15,7 @@ import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Turns an experiment's data into {@code report.md}, {@code data.json} and the PNG charts beside them. Every figure
@@ -32,6 +37,23 @@ final class ReportWriter {
     Path write() throws IOException {
         Files.writeString(out.resolve("data.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(data));
+        return report();
+    }
+
+    /**
+     * Rewrites {@code report.md} and the charts of a finished series from its {@code data.json} (or {@code data.json.gz}),
+     * so a change to the report needs no new run; the data stays as it is.
+     */
+    static Path rewrite(Path dir) throws IOException {
+        Path json = dir.resolve("data.json"), gz = dir.resolve("data.json.gz");
+        if (!Files.exists(json) && !Files.exists(gz)) throw new Cli.UserError(2, "--report-from: no data.json(.gz) in " + dir);
+        try (Reader reader = Files.exists(json) ? Files.newBufferedReader(json)
+                : new InputStreamReader(new GZIPInputStream(Files.newInputStream(gz)), StandardCharsets.UTF_8)) {
+            return new ReportWriter(dir, new Gson().fromJson(reader, ReportModel.Experiment.class)).report();
+        }
+    }
+
+    private Path report() throws IOException {
         header();
         for (ReportModel.Workload workload : data.workloads) {
             if (!workload.runs.isEmpty()) section(workload);

@@ -157,7 +157,7 @@ class ReportRankingTest {
         return workload;
     }
 
-    private static ReportModel.Run run(String label, int trial, double msgPerSec, boolean recorded) {
+    static ReportModel.Run run(String label, int trial, double msgPerSec, boolean recorded) {
         ReportModel.Run run = new ReportModel.Run();
         run.variant = label;
         run.label = label;
