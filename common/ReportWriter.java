@@ -54,11 +54,12 @@ final class ReportWriter {
     }
 
     private Path report() throws IOException {
-        header();
+        String cpuPerThousand = charts.cpuPerThousandMessages(data); // first, so the header links it only where it has charts
+        header(!cpuPerThousand.isEmpty());
         for (ReportModel.Workload workload : data.workloads) {
             if (!workload.runs.isEmpty()) section(workload);
         }
-        md.append(charts.cpuPerThousandMessages(data));
+        md.append(cpuPerThousand);
         Path report = out.resolve("report.md");
         Files.writeString(report, md);
         return report;
@@ -66,7 +67,7 @@ final class ReportWriter {
 
     // ---- header --------------------------------------------------------------------------------------------------
 
-    private void header() {
+    private void header(boolean cpuPerThousand) {
         ReportModel.Environment env = data.environment;
         md.append("# Virtual threads vs event loop for TCP servers: experiment report\n\n");
         if (!data.complete) md.append("> **Partial report**: the series has not finished (or was interrupted); the sections below hold the runs that finished.\n\n");
@@ -106,8 +107,10 @@ final class ReportWriter {
         variantsTable();
         generatorCeiling();
         md.append(ReportFindings.markdown(data, ceiling(), this::rankable));
-        md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
-                .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
+        // a workload without runs has no section (a profile left it out, or the series stopped first): named, not linked
+        md.append("**Workloads**: ").append(data.workloads.stream().map(w -> w.runs.isEmpty() ? w.name + " (not run: see the notes)"
+                        : "[" + w.name + "](#" + w.name + ")").collect(Collectors.joining(" · ")))
+                .append(cpuPerThousand ? " · [CPU per 1,000 messages](#cpu-per-1000-messages)" : "").append("\n\n");
     }
 
     /** TcpLoad's ping-pong rate against the C floor in this series, the higher of its measurements; NaN when not measured. */

@@ -15,6 +15,8 @@
 //DEPS org.knowm.xchart:xchart:3.8.8
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import java.io.OutputStream;
@@ -37,6 +39,27 @@ class ReportWriterTest {
         Files.delete(out.resolve("data.json"));
         Files.delete(out.resolve("report.md"));
         assertEquals(report, Files.readString(ReportWriter.rewrite(out)));
+    }
+
+    @Test
+    void cpuPerThousandMessagesChartsEveryRowWithAFigureAndIsLinkedOnlyWhenItHasCharts(@TempDir Path out) throws Exception {
+        String report = Files.readString(new ReportWriter(out, series()).write());
+        // the offload row runs in handler-work only: its own chart, rather than no chart for anyone
+        assertTrue(report.contains("](charts/cpu-per-1000-messages.png)") && report.contains("](charts/cpu-per-1000-messages-2.png)"), report);
+        assertTrue(Files.size(out.resolve("charts/cpu-per-1000-messages-2.png")) > 1000);
+        assertTrue(report.contains("[CPU per 1,000 messages](#cpu-per-1000-messages)"), report);
+
+        ReportModel.Experiment scalingOnly = series();
+        scalingOnly.workloads.removeIf(w -> !w.name.equals("scaling"));
+        String empty = Files.readString(new ReportWriter(out, scalingOnly).write());
+        assertFalse(empty.contains("#cpu-per-1000-messages"), empty);
+    }
+
+    @Test
+    void aWorkloadLeftOutIsNamedButNotLinked(@TempDir Path out) throws Exception {
+        String report = Files.readString(new ReportWriter(out, series()).write());
+        assertTrue(report.contains("[throughput](#throughput)") && report.contains("scaling (not run: see the notes)"), report);
+        assertFalse(report.contains("(#scaling)"), report);
     }
 
     /** A finished series: throughput with two rows, handler-work with Netty's offload row beside them, scaling left out. */
