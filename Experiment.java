@@ -143,8 +143,8 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * Where the Netty transport is the question: flat-out small messages (the system calls per echo decide) and the
-     * seed's workload. Elsewhere a profile's run keeps the first Netty variant for the event-loop model; --variants
-     * runs every one it names everywhere.
+     * seed's workload. Elsewhere a profile's run keeps the first Netty variant in place of its other transports (a Netty
+     * variant with a setting of its own stays: {@link Plan#oneNettyTransport}); --variants runs every one it names everywhere.
      */
     static final Set<String> TRANSPORT_WORKLOADS = Set.of("seed-echo", "throughput");
 
