@@ -143,8 +143,8 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * Where the Netty transport is the question: flat-out small messages (the system calls per echo decide) and the
-     * seed's workload. Elsewhere a profile's run keeps the first Netty variant for the event-loop model; --variants
-     * runs every one it names everywhere.
+     * seed's workload. Elsewhere a profile's run keeps the first Netty variant in place of its other transports (a Netty
+     * variant with a setting of its own stays: {@link Plan#oneNettyTransport}); --variants runs every one it names everywhere.
      */
     static final Set<String> TRANSPORT_WORKLOADS = Set.of("seed-echo", "throughput");
 
@@ -277,6 +277,10 @@ public class Experiment implements Callable<Integer> {
     @Option(names = "--list", description = "list the workloads and variants and exit")
     boolean list;
 
+    @Option(names = "--report-from", paramLabel = "DIR", description = "rewrite DIR/report.md and DIR/charts from DIR/data.json(.gz) "
+            + "of an earlier series, running nothing, and exit")
+    Path reportFrom;
+
     static String[] commandLineArgs = new String[0];
 
     public static void main(String[] args) {
@@ -300,6 +304,10 @@ public class Experiment implements Callable<Integer> {
     public Integer call() throws Exception {
         if (list) {
             printList();
+            return 0;
+        }
+        if (reportFrom != null) {
+            System.out.println("report: " + ReportWriter.rewrite(reportFrom));
             return 0;
         }
         variants = new ArrayList<>(Cli.select(variantNames == null ? profile.variants : variantNames, VARIANTS, Plan.Variant::name, "--variants", "variant"));
@@ -459,11 +467,13 @@ public class Experiment implements Callable<Integer> {
         return interleaved(workload, variantsOf(workload).stream().map(v -> new Trials.Row(v, v.name(), "", List.of())).toList(), warmOnce, null);
     }
 
-    /** The selected variants, where a profile chose them the first Netty one standing for all outside {@link #TRANSPORT_WORKLOADS}. */
+    /**
+     * The selected variants, where a profile chose them the first Netty one standing for its other transports outside
+     * {@link #TRANSPORT_WORKLOADS} (Netty rows with settings of their own stay).
+     */
     List<Plan.Variant> variantsOf(String workload) {
         if (variantNames != null || TRANSPORT_WORKLOADS.contains(workload)) return variants;
-        Plan.Variant netty = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
-        return variants.stream().filter(v -> !v.isNetty() || v == netty).toList();
+        return Plan.oneNettyTransport(variants);
     }
 
     /** Each row in every trial, rotated, and in each placement; then the recorded trial where the profile records it. */
@@ -485,7 +495,7 @@ public class Experiment implements Callable<Integer> {
      */
     List<Plan.Run> handlerWorkPlans(String workload) {
         List<Plan.Step> steps = List.of(step("", measure(), "--users", "100", "--message", "hello", "--interval", "10ms"));
-        Plan.Variant offloaded = variants.stream().filter(Plan.Variant::isNetty).findFirst().orElse(null);
+        Plan.Variant offloaded = Plan.firstNetty(variants);
         List<Trials.Row> rows = new ArrayList<>();
         for (String work : profile.handlerWork) {
             for (Plan.Variant variant : variantsOf(workload)) {

@@ -2,6 +2,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,24 +52,21 @@ final class ChartWriter {
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setXAxisMin(0.0);
         chart.getStyler().setxAxisTickLabelsFormattingFunction(nines -> percentileLabel(nines));
-        int colour = 0;
-        for (var variant : trialsOfPercentilesAndMicros.entrySet()) {
-            boolean first = true;
-            for (double[][] points : variant.getValue()) {
-                List<Double> x = new ArrayList<>(), y = new ArrayList<>();
-                for (int i = 0; i < points[0].length; i++) {
-                    if (points[0][i] >= 100 || points[1][i] <= 0) continue; // 100% is at infinity on this axis; log(0) has no place
-                    x.add(Math.log10(100 / (100 - points[0][i])));
-                    y.add(points[1][i]);
-                }
-                if (x.isEmpty()) continue;
-                XYSeries line = chart.addSeries(seriesName(chart, variant.getKey()), x, y);
-                line.setMarker(SeriesMarkers.NONE).setLineColor(PALETTE[colour % PALETTE.length]).setShowInLegend(first);
-                first = false;
-            }
-            colour++;
-        }
+        Map<String, List<double[][]>> onNines = new LinkedHashMap<>();
+        trialsOfPercentilesAndMicros.forEach((variant, trials) -> onNines.put(variant, trials.stream().map(ChartWriter::onNines).toList()));
+        addTrials(chart, onNines);
         return save(chart, name);
+    }
+
+    /** One trial's {percentile[], µs[]} as {nines[], µs[]}. */
+    private static double[][] onNines(double[][] points) {
+        List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+        for (int i = 0; i < points[0].length; i++) {
+            if (points[0][i] >= 100 || points[1][i] <= 0) continue; // 100% is at infinity on this axis; log(0) has no place
+            x.add(Math.log10(100 / (100 - points[0][i])));
+            y.add(points[1][i]);
+        }
+        return new double[][] {x.stream().mapToDouble(Double::doubleValue).toArray(), y.stream().mapToDouble(Double::doubleValue).toArray()};
     }
 
     /** The percentile at {@code nines} on the axis, with as many decimals as its nines need (so labels stay distinct). */
@@ -81,6 +79,12 @@ final class ChartWriter {
     /** Lines, one per trial ({x[], y[]}), a colour per variant: the spread of the trials is the spread of its lines. */
     String trialLines(String name, String title, String xTitle, String yTitle, Map<String, List<double[][]>> trials) throws IOException {
         XYChart chart = chart(title, xTitle, yTitle);
+        addTrials(chart, trials);
+        return save(chart, name);
+    }
+
+    /** A line per trial ({x[], y[]}, an empty one left out) in its variant's colour, the variant named once in the legend. */
+    private static void addTrials(XYChart chart, Map<String, List<double[][]>> trials) {
         int colour = 0;
         for (var variant : trials.entrySet()) {
             boolean first = true;
@@ -92,7 +96,6 @@ final class ChartWriter {
             }
             colour++;
         }
-        return save(chart, name);
     }
 
     /**

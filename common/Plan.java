@@ -1,4 +1,5 @@
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -38,6 +39,33 @@ final class Plan {
         boolean isJvm() {
             return !script.startsWith("reference/");
         }
+
+        /** The same server with the same settings, only on another Netty transport: its arguments without --transport match. */
+        boolean differsOnlyByTransport(Variant other) {
+            return script.equals(other.script) && jvmOptions.equals(other.jvmOptions)
+                    && withoutTransport(args).equals(withoutTransport(other.args));
+        }
+
+        private static List<String> withoutTransport(List<String> args) {
+            List<String> rest = new ArrayList<>(args);
+            int at = rest.indexOf("--transport");
+            if (at >= 0) rest.subList(at, Math.min(at + 2, rest.size())).clear();
+            return rest;
+        }
+    }
+
+    /** The first Netty variant of a selection, or null: it stands for the event-loop model where the transport is not the question. */
+    static Variant firstNetty(List<Variant> variants) {
+        return variants.stream().filter(Variant::isNetty).findFirst().orElse(null);
+    }
+
+    /**
+     * The variants without the other transports of the first Netty one: a variant that differs from it by a setting
+     * of its own (its JVM options, say) is another question and stays.
+     */
+    static List<Variant> oneNettyTransport(List<Variant> variants) {
+        Variant netty = firstNetty(variants);
+        return variants.stream().filter(v -> netty == null || v == netty || !v.differsOnlyByTransport(netty)).toList();
     }
 
     /**

@@ -3,9 +3,11 @@ import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -153,17 +155,26 @@ final class ReportCharts {
                 byVariant.computeIfAbsent(row.label(), k -> new LinkedHashMap<>()).put(category, new double[] {median * 1000, farthest * 1000});
             }
         }
-        // keep the categories every variant has a figure for, so each group compares all of them
-        List<String> complete = categories.stream().filter(c -> byVariant.values().stream().allMatch(v -> v.containsKey(c))).toList();
-        if (complete.isEmpty()) return "";
+        // a chart per set of rows, so each group of bars compares the same rows: the offload row, say, is in handler-work only
+        Map<Set<String>, List<String>> byRows = new LinkedHashMap<>();
+        for (String category : categories) {
+            Set<String> rows = byVariant.keySet().stream().filter(v -> byVariant.get(v).containsKey(category))
+                    .collect(Collectors.toCollection(LinkedHashSet::new));
+            if (!rows.isEmpty()) byRows.computeIfAbsent(rows, k -> new ArrayList<>()).add(category);
+        }
+        if (byRows.isEmpty()) return "";
         md.append("<a id=\"cpu-per-1000-messages\"></a>\n## CPU per 1,000 messages\n\nServer CPU (user + system, from /proc) during the "
                 + "measured window divided by the messages echoed in it: what each model spends per unit of work (bars: the median "
                 + "over the trials; error bars: as far as the farthest trial from it)"
-                + (complete.size() < categories.size() ? "; left out because a variant has no figure there: "
-                + categories.stream().filter(c -> !complete.contains(c)).collect(Collectors.joining(", ")) : "") + ".\n\n");
-        String image = charts.bars("cpu-per-1000-messages", "Server CPU per 1,000 messages", "server CPU ms per 1,000 messages",
-                complete, byVariant);
-        if (image != null) md.append("![").append(image).append("](charts/").append(image).append(")\n\n");
+                + (byRows.size() > 1 ? "; a chart for each set of rows that ran the same workloads" : "") + ".\n\n");
+        int chart = 0;
+        for (var group : byRows.entrySet()) {
+            Map<String, Map<String, double[]>> rows = new LinkedHashMap<>();
+            group.getKey().forEach(v -> rows.put(v, byVariant.get(v)));
+            String image = charts.bars("cpu-per-1000-messages" + (chart++ == 0 ? "" : "-" + chart), "Server CPU per 1,000 messages"
+                    + (byRows.size() > 1 ? ": " + String.join(", ", group.getValue()) : ""), "server CPU ms per 1,000 messages", group.getValue(), rows);
+            if (image != null) md.append("![").append(image).append("](charts/").append(image).append(")\n\n");
+        }
         return md.toString();
     }
 }

@@ -1,5 +1,4 @@
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +29,8 @@ final class ReportFindings {
                     ReportTables.CLOSED_LOOP, "server CPU"),
             new Rule("… and its tail latency is what matters", "seed-echo", "", ReportTables.CLOSED_LOOP, "p99"),
             new Rule("serves the same 10,000 msg/s arriving evenly spaced", "seed-echo", "", ReportTables.OPEN_LOOP, "server CPU"),
-            new Rule("echoes small messages as fast as 100 clients take them", "throughput", "", "64 B", "msg/s"),
+            // by its CPU per message, not msg/s: the generator sets the rate here (every row near its ceiling or ⚠)
+            new Rule("echoes small messages as fast as 100 clients take them (the CPU each costs)", "throughput", "", "64 B", "CPU per 1k msgs"),
             new Rule("faces a given request rate", "rate-sweep", "", null, "server CPU"),
             new Rule("waits on something slow per message (sleep:5ms)", "handler-work", "sleep:5ms", "", "p99"),
             new Rule("computes per message (cpu:50us)", "handler-work", "cpu:50us", "", "p99"));
@@ -68,14 +68,9 @@ final class ReportFindings {
                                Predicate<ReportTables.Row> rankable) {
         List<ReportTables.Row> candidates = rows.stream().filter(r -> !REFERENCE.contains(r.runs().get(0).variant)).toList();
         List<ReportTables.Row> ranked = candidates.stream().filter(rankable).toList();
-        Map<String, List<Double>> trials = new LinkedHashMap<>();
-        for (ReportTables.Row row : ranked) {
-            List<Double> values = new ArrayList<>();
-            for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
-            trials.put(row.label(), values);
-        }
+        Map<String, List<Double>> trials = ReportRanking.trials(ranked, column);
         Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
-        boolean enoughTrials = trials.values().stream().allMatch(v -> v.size() >= ReportRanking.MIN_TRIALS);
+        boolean enoughTrials = ReportRanking.enoughTrials(trials);
         String pick = verdict.isEmpty() ? "–"
                 : !enoughTrials ? "not decided (fewer than " + ReportRanking.MIN_TRIALS + " trials)"
                 : verdict.get().separated() ? "**" + verdict.get().leader().label() + "**"

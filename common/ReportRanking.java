@@ -35,14 +35,9 @@ record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTr
             for (ReportTables.Column column : columns) {
                 if (column.ranked() == null) continue;
                 List<ReportTables.Row> competing = group.getValue().stream().filter(rankable.apply(column)).toList();
-                Map<String, List<Double>> trials = new LinkedHashMap<>();
-                for (ReportTables.Row row : competing) {
-                    List<Double> values = new ArrayList<>();
-                    for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
-                    if (!values.isEmpty()) trials.put(row.label(), values);
-                }
+                Map<String, List<Double>> trials = trials(competing, column);
                 if (trials.size() < 2) continue;
-                if (trials.values().stream().anyMatch(v -> v.size() < MIN_TRIALS)) {
+                if (!enoughTrials(trials)) {
                     tooFew = true;
                     continue;
                 }
@@ -57,5 +52,21 @@ record ReportRanking(Set<String> bolded, List<String> verdicts, boolean tooFewTr
             }
         }
         return new ReportRanking(bolded, verdicts, tooFew);
+    }
+
+    /** Each row's figures in a column over its trials, by label; a row without any is left out. */
+    static Map<String, List<Double>> trials(List<ReportTables.Row> rows, ReportTables.Column column) {
+        Map<String, List<Double>> trials = new LinkedHashMap<>();
+        for (ReportTables.Row row : rows) {
+            List<Double> values = new ArrayList<>();
+            for (double v : ReportTables.values(row.cells(), column.value())) values.add(v);
+            if (!values.isEmpty()) trials.put(row.label(), values);
+        }
+        return trials;
+    }
+
+    /** Whether every row has the {@link #MIN_TRIALS} a leader needs: with fewer, a difference cannot be told from noise. */
+    static boolean enoughTrials(Map<String, List<Double>> trials) {
+        return trials.values().stream().allMatch(v -> v.size() >= MIN_TRIALS);
     }
 }

@@ -1,5 +1,9 @@
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +15,7 @@ import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Turns an experiment's data into {@code report.md}, {@code data.json} and the PNG charts beside them. Every figure
@@ -32,11 +37,29 @@ final class ReportWriter {
     Path write() throws IOException {
         Files.writeString(out.resolve("data.json"), new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(data));
-        header();
+        return report();
+    }
+
+    /**
+     * Rewrites {@code report.md} and the charts of a finished series from its {@code data.json} (or {@code data.json.gz}),
+     * so a change to the report needs no new run; the data stays as it is.
+     */
+    static Path rewrite(Path dir) throws IOException {
+        Path json = dir.resolve("data.json"), gz = dir.resolve("data.json.gz");
+        if (!Files.exists(json) && !Files.exists(gz)) throw new Cli.UserError(2, "--report-from: no data.json(.gz) in " + dir);
+        try (Reader reader = Files.exists(json) ? Files.newBufferedReader(json)
+                : new InputStreamReader(new GZIPInputStream(Files.newInputStream(gz)), StandardCharsets.UTF_8)) {
+            return new ReportWriter(dir, new Gson().fromJson(reader, ReportModel.Experiment.class)).report();
+        }
+    }
+
+    private Path report() throws IOException {
+        String cpuPerThousand = charts.cpuPerThousandMessages(data); // first, so the header links it only where it has charts
+        header(!cpuPerThousand.isEmpty());
         for (ReportModel.Workload workload : data.workloads) {
             if (!workload.runs.isEmpty()) section(workload);
         }
-        md.append(charts.cpuPerThousandMessages(data));
+        md.append(cpuPerThousand);
         Path report = out.resolve("report.md");
         Files.writeString(report, md);
         return report;
@@ -44,7 +67,7 @@ final class ReportWriter {
 
     // ---- header --------------------------------------------------------------------------------------------------
 
-    private void header() {
+    private void header(boolean cpuPerThousand) {
         ReportModel.Environment env = data.environment;
         md.append("# Virtual threads vs event loop for TCP servers: experiment report\n\n");
         if (!data.complete) md.append("> **Partial report**: the series has not finished (or was interrupted); the sections below hold the runs that finished.\n\n");
@@ -84,8 +107,10 @@ final class ReportWriter {
         variantsTable();
         generatorCeiling();
         md.append(ReportFindings.markdown(data, ceiling(), this::rankable));
-        md.append("**Workloads**: ").append(data.workloads.stream().map(w -> "[" + w.name + "](#" + w.name + ")")
-                .collect(Collectors.joining(" · "))).append(" · [CPU per 1,000 messages](#cpu-per-1000-messages)\n\n");
+        // a workload without runs has no section (a profile left it out, or the series stopped first): named, not linked
+        md.append("**Workloads**: ").append(data.workloads.stream().map(w -> w.runs.isEmpty() ? w.name + " (not run: see the notes)"
+                        : "[" + w.name + "](#" + w.name + ")").collect(Collectors.joining(" · ")))
+                .append(cpuPerThousand ? " · [CPU per 1,000 messages](#cpu-per-1000-messages)" : "").append("\n\n");
     }
 
     /** TcpLoad's ping-pong rate against the C floor in this series, the higher of its measurements; NaN when not measured. */

@@ -42,7 +42,8 @@ public class RunTests {
                 .configurationParameter("junit.jupiter.execution.timeout.default", "5m");
         if (args.length > 0) {
             request.filters(ClassNameFilter.includeClassNamePatterns(
-                    Arrays.stream(args).map(a -> ".*" + a + ".*").toArray(String[]::new)));
+                    // grouped, so 'A|B' matches either anywhere in the name: bare, it matched only names ending in A or starting with B
+                    Arrays.stream(args).map(a -> ".*(?:" + a + ").*").toArray(String[]::new)));
         }
         Summary summary = new Summary();
         LauncherDiscoveryRequest discovery = request.build();
