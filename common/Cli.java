@@ -154,6 +154,7 @@ final class Cli {
 
     /** "12.3 µs" style human rendering of a nanosecond value, for progress lines and summaries. */
     static String formatNanos(double nanos) {
+        if (nanos < 0) return "-" + formatNanos(-nanos); // an interval's low end, say
         if (nanos >= 1e9) return String.format(Locale.ROOT, "%.3fs", nanos / 1e9);
         if (nanos >= 1e6) return String.format(Locale.ROOT, "%.3fms", nanos / 1e6);
         if (nanos >= 1e3) return String.format(Locale.ROOT, "%.1fµs", nanos / 1e3);

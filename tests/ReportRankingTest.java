@@ -23,6 +23,13 @@ import org.junit.jupiter.api.Test;
 class ReportRankingTest {
 
     @Test
+    void aNegativeIntervalEndReadsInTheSameUnitAsItsPositiveOne() {
+        // a tie's interval on a latency column runs from below zero: "-790.5µs–938.0µs", not "-790528ns–938.0µs"
+        assertEquals("-790.5µs", ReportTables.micros(-790.528));
+        assertEquals("938.0µs", ReportTables.micros(938.0));
+    }
+
+    @Test
     void aSeparatedLeaderIsBoldedAndNamed() {
         ReportModel.Workload workload = workload(
                 "netty-epoll", new double[] {150_000, 151_000, 149_000, 150_500, 152_000},
