@@ -1209,7 +1209,8 @@ public class TcpLoad implements Callable<Integer> {
                 try {
                     parts.add(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
                 } catch (RuntimeException e) {
-                    throw new Cli.UserError(2, "JSON '" + file + "' is not a JSON document: " + e.getMessage());
+                    // Gson's messages run over several lines; the first says what is wrong
+                    throw new Cli.UserError(2, "JSON '" + file + "' is not a JSON document: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
                 }
             }
             JsonObject merged;
