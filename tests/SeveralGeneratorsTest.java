@@ -44,16 +44,18 @@ class SeveralGeneratorsTest {
     private static final String[] GATED = {"--users", "4", "--duration", "1s", "--interval", "10ms", "--steady", "--warmup", "1s",
             "--warmup-max", "3s", "--measure-on-stdin", "--quiet"};
 
-    private static TestSupport.Script gated(FaultyEchoServer server) throws Exception {
+    private static TestSupport.Script gated(FaultyEchoServer server, String... more) throws Exception {
         List<String> args = new java.util.ArrayList<>(List.of("--host", server.address()));
         args.addAll(List.of(GATED));
+        args.addAll(List.of(more));
         return TestSupport.jbang("TcpLoad.java", args.toArray(String[]::new));
     }
 
     @Test
-    void theGateHoldsTheWindowUntilALineArrivesOnStdin() throws Exception {
+    void theGateHoldsTheWindowUntilALineArrivesOnStdin(@TempDir Path dir) throws Exception {
+        Path hlog = dir.resolve("gated.hlog");
         try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE);
-             TestSupport.Script load = gated(server)) {
+             TestSupport.Script load = gated(server, "--hlog", hlog.toString())) {
             load.awaitLine(STEADY, Duration.ofMinutes(2));
             Thread.sleep(1500); // past the 3 s cap: only the line may begin the window now
             assertTrue(load.stdout.stream().noneMatch(l -> MEASURING.matcher(l).find()), load.output());
@@ -61,7 +63,16 @@ class SeveralGeneratorsTest {
             load.process.getOutputStream().flush();
             load.awaitLine(MEASURING, Duration.ofSeconds(30));
             assertEquals(0, load.await(Duration.ofMinutes(1)), load.output());
-            assertTrue(Long.parseLong(value(load.stdout, "Received")) > 0, load.output());
+            long received = Long.parseLong(value(load.stdout, "Received"));
+            assertTrue(received > 0, load.output());
+            // the warm-up's seconds are in the log, tagged, and merge leaves them out
+            List<String> intervals = Files.readAllLines(hlog).stream().filter(l -> !l.startsWith("#") && !l.startsWith("\"")).toList();
+            long warmup = intervals.stream().filter(l -> l.startsWith("Tag=" + LoadReport.WARMUP_TAG + ",")).count();
+            assertTrue(warmup >= 3, "three seconds of warm-up at least\n" + String.join("\n", intervals));
+            TcpLoadTest.Run merged = TcpLoadTest.load("merge", hlog.toString());
+            assertEquals(0, merged.exitCode(), merged.output());
+            assertEquals("Merged " + (intervals.size() - warmup) + " intervals from 1 log(s)", merged.stdout().get(0));
+            assertEquals(received, merged.count("Count"));
         }
     }
 
