@@ -100,6 +100,12 @@ record LoadStep(ScriptLaunch tcpLoad, Path root) {
             // TcpLoad counts its own over exactly its window; read from outside, it may have exited before the window's end
             JsonObject generator = step.load.getAsJsonObject("summary").getAsJsonObject("generator");
             if (generator != null && generator.has("contextSwitches")) step.loadContextSwitches = generator.get("contextSwitches").getAsLong();
+            if (k > 1) { // the first MEASURING line spoke for its own process: the merge speaks for all of them
+                JsonObject warmup = step.load.getAsJsonObject("summary").getAsJsonObject("warmup");
+                step.warmupSeconds = warmup.get("seconds").getAsDouble();
+                step.steady = warmup.get("steady").getAsBoolean();
+                step.notSteadyReason = warmup.get("reason").isJsonNull() ? null : warmup.get("reason").getAsString();
+            }
         }
         if (from != null && to != null) window(step, server, from, to);
         return step;

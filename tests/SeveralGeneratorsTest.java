@@ -158,6 +158,7 @@ class SeveralGeneratorsTest {
             assertNotNull(step.load, String.join("\n", step.loadLastLines));
             assertEquals(2, step.load.get("mergedFrom").getAsInt());
             assertEquals(9, step.load.getAsJsonObject("config").get("users").getAsInt());
+            assertEquals(step.load.getAsJsonObject("summary").getAsJsonObject("warmup").get("steady").getAsBoolean(), step.steady);
             long received = 0;
             for (int process = 1; process <= 2; process++) received += Long.parseLong(value(step.loadLastLines, "process " + process + ": Received"));
             assertTrue(received > 0, String.join("\n", step.loadLastLines));
