@@ -3,6 +3,7 @@
 //DEPS info.picocli:picocli:4.7.7
 //DEPS com.google.code.gson:gson:2.13.2
 //DEPS org.knowm.xchart:xchart:3.8.8
+//DEPS org.hdrhistogram:HdrHistogram:2.2.2
 //SOURCES common/Cli.java
 //SOURCES common/Plan.java
 //SOURCES common/Trials.java
@@ -16,6 +17,8 @@
 //SOURCES common/SeriesBuild.java
 //SOURCES common/LiveHeap.java
 //SOURCES common/LoadStep.java
+//SOURCES common/LoadMerge.java
+//SOURCES common/LoadReport.java
 //SOURCES common/ProcSampler.java
 //SOURCES common/RecordingAnalysis.java
 //SOURCES common/SeriesProgress.java
@@ -519,13 +522,9 @@ public class Experiment implements Callable<Integer> {
         }
         for (ScalingPlan.Point point : points) {
             int k = point.serverCores();
+            // of several processes, each gets one thread per CPU of its own set (LoadStep), and its share of the users and rate
             String threads = Integer.toString(point.threads().get(0));
-            if (point.processes() > 1) {
-                data.notes.add("scaling, " + k + " server core(s): the plan gives TcpLoad " + point.processes() + " processes on CPUs "
-                        + point.loadCpus() + ", but running several and merging their results is not built yet: one process ran, on CPU "
-                        + point.loadCpuSets().get(0) + " (" + threads + " threads); watch the generator-bound marks.");
-            }
-            CpuPlacement cpus = CpuPlacement.of(point.serverCpus(), point.loadCpuSets().get(0));
+            CpuPlacement cpus = CpuPlacement.of(point.serverCpus(), point.loadCpuSets());
             List<Trials.Row> rows = variants.stream().map(v -> new Trials.Row(v, v.name(), k + (k == 1 ? " core" : " cores"), List.of(), cpus)).toList();
             List<Plan.Step> steps = List.of(
                     step("ping-pong", measure(), "--users", Integer.toString(100 * k), "--size", "16", "--interval", "0", "--threads", threads),

@@ -6,12 +6,15 @@
 //DEPS io.netty:netty-all:4.2.18.Final
 //SOURCES common/Cli.java
 //SOURCES common/LoadReport.java
+//SOURCES common/LoadMerge.java
 //SOURCES common/JitActivity.java
 //SOURCES common/SteadyState.java
 //SOURCES common/ProcSampler.java
 //SOURCES common/BusyPoll.java
 //JAVA_OPTIONS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -90,6 +93,11 @@ import picocli.CommandLine.Parameters;
  * wake-ups and no parallelism. The JVM runs C1 only: with C2 the compiler competed with the connects of 19,000
  * users for that core, and opening them took about twice as long. The measurements behind these choices, and how
  * to measure the earlier engine (a virtual thread per user), are in README.md's benchmark section.
+ *
+ * <p>Several generators (processes or hosts) loading one server: each runs with {@code --steady --measure-on-stdin},
+ * prints {@code STEADY after ...} when warmed up and keeps loading until a line (or end of input) on its stdin begins
+ * its measured window, so the windows start together; {@code TcpLoad merge} then combines their --json documents
+ * (which carry each latency's histogram) or their --hlog interval logs, the warm-up intervals left out.
  */
 @Command(name = "TcpLoad", mixinStandardHelpOptions = true, version = "TcpLoad 1", subcommands = TcpLoad.Merge.class,
         sortOptions = false, usageHelpWidth = 120,
@@ -137,6 +145,11 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--warmup-max", description = "With --steady: end the warm-up after this long even if not steady (default 30s).")
     Duration warmupMax;
 
+    @Option(names = "--measure-on-stdin", description = "With --steady: once warmed up, print 'STEADY after Ns of warm-up: ...',"
+            + " keep the load running as warm-up, and begin measuring when a line (or end of input) arrives on stdin, so"
+            + " several generators start their windows together.")
+    boolean measureOnStdin;
+
     @Option(names = "--watch-pid", description = "Also watch this process's (the server's) JIT compiler threads during the warm-up.")
     Long watchPid;
 
@@ -172,7 +185,8 @@ public class TcpLoad implements Callable<Integer> {
     @Option(names = "--json", description = "Write the configuration and every figure as JSON (docs/CONTRACTS.md).")
     Path json;
 
-    @Option(names = "--hlog", description = "Write an HdrHistogram interval log (1 s intervals) of the latencies.")
+    @Option(names = "--hlog", description = "Write an HdrHistogram interval log (1 s intervals) of the latencies; the intervals"
+            + " that end before the measured window are tagged warmup (warmup-uncorrected) and left out by merge.")
     Path hlog;
 
     @Option(names = "--percentiles", description = "Print the full HdrHistogram percentile spectrum (µs).")
@@ -277,6 +291,7 @@ public class TcpLoad implements Callable<Integer> {
         if (rate != null && interval != null) throw new Cli.UserError(2, "--interval does not apply with --rate (the schedule is users/rate per user)");
         if (churn && inflight > 1) throw new Cli.UserError(2, "--inflight does not apply with --churn (one echo per connection)");
         if (warmupMax != null && !steady) throw new Cli.UserError(2, "--warmup-max applies with --steady only");
+        if (measureOnStdin && !steady) throw new Cli.UserError(2, "--measure-on-stdin applies with --steady only");
         if (warmupMax == null) warmupMax = Duration.ofSeconds(30);
         if (steady && warmupMax.compareTo(warmup) < 0) throw new Cli.UserError(2, "--warmup-max must not be shorter than --warmup");
         if (watchPid != null && Double.isNaN(JitActivity.compilerCpuSeconds(watchPid))) {
@@ -488,7 +503,7 @@ public class TcpLoad implements Callable<Integer> {
         HistogramLogWriter log = new HistogramLogWriter(new PrintStream(Files.newOutputStream(hlog), false, StandardCharsets.UTF_8));
         log.outputComment("TcpLoad " + mode + " " + users + " users against " + host + "; values in nanoseconds;"
                 + " untagged = " + (mode.equals("closed") || mode.equals("churn") ? "RTT" : "RTT from intended send time (corrected)")
-                + ", tag=uncorrected = RTT from actual send");
+                + ", tag=uncorrected = RTT from actual send; tag=warmup, warmup-uncorrected = intervals before the measured window");
         log.outputLogFormatVersion();
         log.setBaseTime(epochMillisAtStart);
         log.outputStartTime(epochMillisAtStart);
@@ -1004,6 +1019,12 @@ public class TcpLoad implements Callable<Integer> {
         private final Supplier<Counters> counters;
         /** The process's own counters as the measured window begins; published by {@link #measuring}. */
         Counters countersAtMeasuredFrom;
+        /** When the warm-up must end at the latest; Long.MAX_VALUE while --measure-on-stdin holds it, then the release. */
+        private volatile long warmupEndsBy;
+        private Thread thread;
+        /** --measure-on-stdin: the verdict the STEADY line gave, held until a line on stdin opens the gate. */
+        private SteadyState.Verdict held;
+        private volatile boolean released;
 
         Ticker(HistogramLogWriter log, boolean progress, Supplier<Counters> counters) {
             this.log = log;
@@ -1016,11 +1037,14 @@ public class TcpLoad implements Callable<Integer> {
 
         @Override
         public void run() {
-            long warmupEndsBy = steady ? startedAt + warmupMax.toNanos() : measuredFrom;
+            thread = Thread.currentThread();
+            warmupEndsBy = steady ? startedAt + warmupMax.toNanos() : measuredFrom;
             for (int second = 1; ; ) {
                 long tickAt = startedAt + TimeUnit.SECONDS.toNanos(second);
-                long wakeAt = measuring.getCount() > 0 ? Math.min(tickAt, warmupEndsBy) : tickAt;
-                while (!stopped && System.nanoTime() < wakeAt) LockSupport.parkNanos(Math.min(wakeAt - System.nanoTime(), 50_000_000));
+                // read again after each park: the start gate's release moves warmupEndsBy (and unparks)
+                for (long wakeAt = wakeAt(tickAt); !stopped && System.nanoTime() < wakeAt; wakeAt = wakeAt(tickAt)) {
+                    LockSupport.parkNanos(Math.min(wakeAt - System.nanoTime(), 50_000_000));
+                }
                 if (stopped) {
                     tick(second); // the last, partial interval
                     return;
@@ -1036,6 +1060,40 @@ public class TcpLoad implements Callable<Integer> {
 
         void stop() {
             stopped = true;
+        }
+
+        private long wakeAt(long tickAt) {
+            return measuring.getCount() > 0 ? Math.min(tickAt, warmupEndsBy) : tickAt;
+        }
+
+        /**
+         * --measure-on-stdin: the first done verdict prints the STEADY line and is held, the load running on as warm-up,
+         * until a line (or end of input) on stdin; read on a thread of its own, so the ticker keeps its seconds.
+         */
+        private boolean startGateOpen(SteadyState.Verdict verdict) {
+            if (held == null) {
+                held = verdict;
+                warmupEndsBy = Long.MAX_VALUE;
+                System.out.printf(Locale.ROOT, "STEADY after %.1fs of warm-up: %s%n", (System.nanoTime() - startedAt) / 1e9, describe(verdict));
+                System.out.flush();
+                Thread.ofPlatform().name("tcpload-start-gate").daemon().start(this::awaitStartLine);
+            }
+            return released;
+        }
+
+        private void awaitStartLine() {
+            try {
+                for (int c = System.in.read(); c != -1 && c != '\n'; c = System.in.read()) { /* the line's content does not matter */ }
+            } catch (IOException closed) {
+                // as good as a line: a closed stdin never holds the run
+            }
+            released = true;
+            warmupEndsBy = System.nanoTime();
+            LockSupport.unpark(thread);
+        }
+
+        private static String describe(SteadyState.Verdict verdict) {
+            return verdict.steady() ? "steady" : "not steady (" + verdict.reason() + ")";
         }
 
         /** One second of the warm-up: the compiler threads' share of a core in each process, and the echoes. */
@@ -1064,8 +1122,9 @@ public class TcpLoad implements Callable<Integer> {
         private void judgeWarmup(double seconds) {
             SteadyState.Verdict verdict;
             if (steady) {
-                verdict = steadiness.verdict(seconds);
+                verdict = held != null ? held : steadiness.verdict(seconds);
                 if (!verdict.done()) return;
+                if (measureOnStdin && !startGateOpen(verdict)) return;
             } else {
                 if (System.nanoTime() < measuredFrom) return;
                 verdict = steadiness.verdictAtFixedEnd(warmup.toNanos() / 1e9);
@@ -1083,8 +1142,7 @@ public class TcpLoad implements Callable<Integer> {
             warmupResult = new LoadReport.Warmup(warmup.toNanos() / 1e9, warmedUp, verdict.steady(), verdict.reason(),
                     last == null || Double.isNaN(last.serverJitPercent()) ? null : last.serverJitPercent(),
                     last == null || Double.isNaN(last.loadJitPercent()) ? null : last.loadJitPercent());
-            System.out.printf(Locale.ROOT, "MEASURING after %.1fs of warm-up: %s%n", warmedUp,
-                    verdict.steady() ? "steady" : "not steady (" + verdict.reason() + ")");
+            System.out.printf(Locale.ROOT, "MEASURING after %.1fs of warm-up: %s%n", warmedUp, describe(verdict));
             System.out.flush();
             measuring.countDown();
         }
@@ -1092,11 +1150,18 @@ public class TcpLoad implements Callable<Integer> {
         private void tick(int second) {
             LoadReport.Interval interval = stats.closeInterval();
             primer.closeInterval(); // both phases of its recorders, as of the measured ones, are written in the warm-up
-            if (log != null) {
-                log.outputIntervalHistogram(interval.latency());
-                if (interval.uncorrected() != null) log.outputIntervalHistogram(interval.uncorrected());
-            }
             long tickAt = startedAt + TimeUnit.SECONDS.toNanos(second), from = measuredFrom;
+            if (log != null) {
+                // an interval ending by the window's start is the warm-up's; the one straddling the start holds only
+                // messages sent inside the window (the recorders keep no others), so it is the window's
+                boolean warm = tickAt <= from;
+                interval.latency().setTag(warm ? LoadReport.WARMUP_TAG : null);
+                log.outputIntervalHistogram(interval.latency());
+                if (interval.uncorrected() != null) {
+                    interval.uncorrected().setTag(warm ? LoadReport.WARMUP_UNCORRECTED_TAG : LoadReport.UNCORRECTED_TAG);
+                    log.outputIntervalHistogram(interval.uncorrected());
+                }
+            }
             if (tickAt > from) series.add(interval.asSecond((int) Math.ceil((tickAt - from) / 1e9)));
             if (progress) { // a warm-up second shows its echoes, which the measurement's interval does not count
                 long end = endAt();
@@ -1109,37 +1174,89 @@ public class TcpLoad implements Callable<Integer> {
         }
     }
 
-    /** {@code merge a.hlog b.hlog ...}: the combined summary of interval logs from several generators or hosts. */
-    @Command(name = "merge", mixinStandardHelpOptions = true,
-            description = "Combine --hlog interval logs (several generator processes or hosts loading one server) and print their summary.")
+    /**
+     * {@code merge a.hlog b.hlog ...}: the combined summary of interval logs from several generators or hosts, their
+     * warm-up intervals left out; {@code merge --json out.json a.json b.json ...}: their --json documents as one.
+     */
+    @Command(name = "merge", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Combine the results of several generator processes or hosts loading one server, and print their summary.",
+                    "Inputs *.hlog (--hlog interval logs): the measured intervals' latencies; warm-up intervals are left out.",
+                    "Inputs *.json (--json documents of one run's processes, started together with --measure-on-stdin):"
+                            + " counts and CPU added, latencies from the merged histograms; --json writes the merged document."})
     static final class Merge implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "HLOG", description = "Interval logs written with --hlog.")
-        List<Path> logs;
+        @Parameters(arity = "1..*", paramLabel = "FILE", description = "Interval logs written with --hlog, or documents written with --json.")
+        List<Path> files;
+
+        @Option(names = "--json", paramLabel = "OUT", description = "With *.json inputs: write the merged document here (same shape as one process's).")
+        Path json;
 
         @Option(names = "--percentiles", description = "Print the full percentile spectrum (µs).")
         boolean percentiles;
 
         @Override
         public Integer call() throws IOException {
+            long documents = files.stream().filter(f -> f.toString().endsWith(".json")).count();
+            if (documents > 0 && documents < files.size()) throw new Cli.UserError(2, "give either *.hlog or *.json files, not both");
+            if (documents == 0 && json != null) throw new Cli.UserError(2, "--json merges *.json documents; these are interval logs");
+            for (Path file : files) {
+                if (!Files.isReadable(file)) throw new Cli.UserError(2, (documents > 0 ? "JSON '" : "HLOG '") + file + "' cannot be read");
+            }
+            return documents > 0 ? mergeDocuments() : mergeLogs();
+        }
+
+        private int mergeLogs() throws IOException {
             Histogram latency = new Histogram(LoadReport.SIGNIFICANT_DIGITS);
             Histogram uncorrected = new Histogram(LoadReport.SIGNIFICANT_DIGITS);
             int intervals = 0;
-            for (Path file : logs) {
-                if (!Files.isReadable(file)) throw new Cli.UserError(2, "HLOG '" + file + "' cannot be read");
+            for (Path file : files) {
                 try (var reader = new HistogramLogReader(file.toFile())) {
                     for (var interval = reader.nextIntervalHistogram(); interval != null; interval = reader.nextIntervalHistogram()) {
-                        (LoadReport.UNCORRECTED_TAG.equals(interval.getTag()) ? uncorrected : latency).add((Histogram) interval);
+                        String tag = interval.getTag();
+                        if (LoadReport.WARMUP_TAG.equals(tag) || LoadReport.WARMUP_UNCORRECTED_TAG.equals(tag)) continue;
+                        (LoadReport.UNCORRECTED_TAG.equals(tag) ? uncorrected : latency).add((Histogram) interval);
                         intervals++;
                     }
                 } catch (RuntimeException e) {
                     throw new Cli.UserError(2, "HLOG '" + file + "' is not an HdrHistogram interval log: " + e.getMessage());
                 }
             }
-            System.out.println("Merged " + intervals + " intervals from " + logs.size() + " log(s)");
-            LoadReport.printLatency(System.out, "", latency);
-            if (uncorrected.getTotalCount() > 0) LoadReport.printLatency(System.out, "Uncorrected ", uncorrected);
-            if (percentiles) LoadReport.printSpectrum(System.out, latency, "merged RTT");
+            System.out.println("Merged " + intervals + " intervals from " + files.size() + " log(s)");
+            printMerged(latency, uncorrected);
             return 0;
+        }
+
+        private int mergeDocuments() throws IOException {
+            List<JsonObject> parts = new ArrayList<>();
+            for (Path file : files) {
+                try {
+                    parts.add(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
+                } catch (RuntimeException e) {
+                    // Gson's messages run over several lines; the first says what is wrong
+                    throw new Cli.UserError(2, "JSON '" + file + "' is not a JSON document: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+                }
+            }
+            JsonObject merged;
+            try {
+                merged = LoadMerge.merge(parts);
+            } catch (RuntimeException e) {
+                throw new Cli.UserError(2, "JSON " + files + " do not merge: " + e.getMessage());
+            }
+            var summary = merged.getAsJsonObject("summary");
+            System.out.println("Merged " + files.size() + " document(s)");
+            for (String count : List.of("Sent", "Received", "Failures")) {
+                System.out.println(count + ":" + " ".repeat(9 - count.length()) + summary.get(count.toLowerCase(Locale.ROOT)).getAsLong());
+            }
+            printMerged(LoadReport.decode(summary.getAsJsonObject("latencyUs").get("histogram").getAsString()),
+                    summary.has("uncorrectedLatencyUs")
+                            ? LoadReport.decode(summary.getAsJsonObject("uncorrectedLatencyUs").get("histogram").getAsString()) : null);
+            if (json != null) LoadReport.write(json, merged);
+            return 0;
+        }
+
+        private void printMerged(Histogram latency, Histogram uncorrected) {
+            LoadReport.printLatency(System.out, "", latency);
+            if (uncorrected != null && uncorrected.getTotalCount() > 0) LoadReport.printLatency(System.out, "Uncorrected ", uncorrected);
+            if (percentiles) LoadReport.printSpectrum(System.out, latency, "merged RTT");
         }
     }
 }

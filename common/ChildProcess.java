@@ -71,6 +71,16 @@ final class ChildProcess {
         return null;
     }
 
+    /** Writes a line to the process's stdin (TcpLoad --measure-on-stdin waits for one); a process gone is left alone. */
+    void writeLine(String line) {
+        try {
+            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        } catch (IOException gone) {
+            // it exited (or closed its stdin): it needs no line
+        }
+    }
+
     /** The exit code, or -1 when the process outlived {@code timeout} and was killed. */
     int await(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

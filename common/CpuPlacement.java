@@ -11,10 +11,11 @@ import java.util.stream.Collectors;
 
 /**
  * Where the servers and TcpLoad run: servers on one set of cores, TcpLoad on the others (with taskset), so the
- * generator never steals the server's CPU. {@code serverPin} and {@code loadPin} prefix each command; empty when
- * pinning is impossible, and {@code note} then says why.
+ * generator never steals the server's CPU. {@code serverPin} prefixes the server's command and each of {@code loadPins}
+ * one TcpLoad process's (several where the scaling workload splits the load cores); empty when pinning is impossible,
+ * and {@code note} then says why.
  */
-record CpuPlacement(List<String> serverPin, List<String> loadPin, boolean pinned, String description, String note) {
+record CpuPlacement(List<String> serverPin, List<List<String>> loadPins, boolean pinned, String description, String note) {
 
     /** The placement asked for ({@code serverCpus}/{@code loadCpus} null: the default), checked against this machine. */
     static CpuPlacement choose(String serverCpus, String loadCpus) {
@@ -42,20 +43,22 @@ record CpuPlacement(List<String> serverPin, List<String> loadPin, boolean pinned
                 throw new Cli.UserError(2, cpus[0] + ": taskset cannot use CPUs '" + cpus[1] + "' on this machine");
             }
         }
-        return of(serverCpus, loadCpus);
+        return of(serverCpus, List.of(loadCpus));
     }
 
     /** Both sides unpinned on every core, as the seed ran on one laptop. */
-    static final CpuPlacement SHARED = new CpuPlacement(List.of(), List.of(), false, "shared: server and TcpLoad unpinned on all cores", null);
+    static final CpuPlacement SHARED = new CpuPlacement(List.of(), List.of(List.of()), false, "shared: server and TcpLoad unpinned on all cores", null);
 
-    /** The given sets, already known to be valid (the scaling workload's points). */
-    static CpuPlacement of(String serverCpus, String loadCpus) {
-        return new CpuPlacement(List.of("taskset", "-c", serverCpus), List.of("taskset", "-c", loadCpus), true,
-                "server on CPU " + serverCpus + ", TcpLoad on CPU " + loadCpus + " (taskset)", null);
+    /** The given sets, already known to be valid (the scaling workload's points): one TcpLoad process per load set. */
+    static CpuPlacement of(String serverCpus, List<String> loadCpuSets) {
+        String load = loadCpuSets.size() == 1 ? "TcpLoad on CPU " + loadCpuSets.get(0)
+                : "TcpLoad in " + loadCpuSets.size() + " processes on CPU " + String.join(" and ", loadCpuSets);
+        return new CpuPlacement(List.of("taskset", "-c", serverCpus), loadCpuSets.stream().map(set -> List.of("taskset", "-c", set)).toList(),
+                true, "server on CPU " + serverCpus + ", " + load + " (taskset)", null);
     }
 
     private static CpuPlacement unpinned(String description, String note) {
-        return new CpuPlacement(List.of(), List.of(), false, description, note);
+        return new CpuPlacement(List.of(), List.of(List.of()), false, description, note);
     }
 
     /** Both sets online, and apart, so the generator never competes with the server for a core. */

@@ -4,10 +4,13 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +33,8 @@ final class LoadReport {
     static final long HIGHEST_NANOS = 3_600_000_000_000L;
     /** Tag of the uncorrected (from actual send) histograms in an --hlog. */
     static final String UNCORRECTED_TAG = "uncorrected";
+    /** Tags of the intervals before the measured window in an --hlog: merge leaves them out. */
+    static final String WARMUP_TAG = "warmup", WARMUP_UNCORRECTED_TAG = "warmup-uncorrected";
     /** Above this send lag p99, the generator's own timing is the noise: it says so. */
     static final long LAG_LIMIT_NANOS = 1_000_000;
 
@@ -367,13 +372,7 @@ final class LoadReport {
         generator.addProperty("wallSeconds", r.wallNanos() / 1e9);
         generator.addProperty("requestedRate", c.requestedRate());
         generator.addProperty("sentRate", r.sent() / c.durationSeconds());
-        JsonObject lag = new JsonObject();
-        lag.addProperty("p50", r.lag().getValueAtPercentile(50) / 1e3);
-        lag.addProperty("p99", r.lag().getValueAtPercentile(99) / 1e3);
-        lag.addProperty("max", r.lag().getMaxValue() / 1e3);
-        lag.addProperty("count", r.lag().getTotalCount());
-        lag.addProperty("measured", c.scheduled());
-        generator.add("lagUs", lag);
+        generator.add("lagUs", lagJson(r.lag(), c.scheduled()));
         generator.addProperty("saturated", r.saturated());
         JsonArray warnings = new JsonArray();
         r.warnings().forEach(warnings::add);
@@ -403,10 +402,28 @@ final class LoadReport {
             series.add(second);
         }
         root.add("series", series);
+        write(file, root);
+    }
+
+    /** A document as --json writes it (a merged one too). */
+    static void write(Path file, JsonObject root) throws IOException {
         Files.writeString(file, new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(root) + "\n");
     }
 
-    private static JsonObject latencyJson(Histogram h) {
+    /** Send lag: fewer figures than a latency, and whether there was a schedule to be late against. */
+    static JsonObject lagJson(Histogram h, boolean measured) {
+        JsonObject lag = new JsonObject();
+        lag.addProperty("p50", h.getValueAtPercentile(50) / 1e3);
+        lag.addProperty("p99", h.getValueAtPercentile(99) / 1e3);
+        lag.addProperty("max", h.getMaxValue() / 1e3);
+        lag.addProperty("count", h.getTotalCount());
+        lag.addProperty("measured", measured);
+        lag.addProperty("histogram", encode(h));
+        return lag;
+    }
+
+    /** Each latency's figures, and its histogram, so that documents of several generators merge exactly (LoadMerge). */
+    static JsonObject latencyJson(Histogram h) {
         JsonObject json = new JsonObject();
         json.addProperty("mean", h.getMean() / 1e3);
         json.addProperty("p50", h.getValueAtPercentile(50) / 1e3);
@@ -416,10 +433,26 @@ final class LoadReport {
         json.addProperty("p999", h.getValueAtPercentile(99.9) / 1e3);
         json.addProperty("max", h.getMaxValue() / 1e3);
         json.addProperty("count", h.getTotalCount());
+        json.addProperty("histogram", encode(h));
         return json;
     }
 
-    private static JsonArray spectrumJson(Histogram h) {
+    /** HdrHistogram's compressed form in base64, as an hlog line carries it. */
+    static String encode(Histogram h) {
+        ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int length = h.encodeIntoCompressedByteBuffer(buffer);
+        return Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), length));
+    }
+
+    static Histogram decode(String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+        } catch (java.util.zip.DataFormatException e) {
+            throw new IllegalArgumentException("a histogram that does not decode: " + e.getMessage(), e);
+        }
+    }
+
+    static JsonArray spectrumJson(Histogram h) {
         JsonArray spectrum = new JsonArray();
         for (HistogramIterationValue v : h.percentiles(5)) {
             JsonObject point = new JsonObject();

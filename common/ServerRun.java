@@ -87,7 +87,7 @@ final class ServerRun {
                 run.idle = sampler.sampleNow();
                 String java = plan.variant().isJvm() ? launches.get(plan.variant().script()).java() : null;
                 if (java != null && plan.steps().stream().anyMatch(Plan.Step::probe)) run.idleLiveHeapKiB = LiveHeap.afterFullGc(java, pid, root);
-                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java, cpus.loadPin());
+                steps(plan, run, server, sampler, host, dir.resolve(fileBase), java, cpus.loadPins());
                 run.warmupSeconds = run.steps.isEmpty() ? 0 : run.steps.get(0).warmupSeconds;
                 run.steady = !run.steps.isEmpty() && run.steps.stream().allMatch(s -> s.steady);
                 run.samples = sampler.samples();
@@ -101,12 +101,12 @@ final class ServerRun {
     }
 
     private void steps(Plan.Run plan, ReportModel.Run run, ChildProcess server, ProcSampler sampler, String host, Path fileBase,
-                       String java, List<String> loadPin) throws Exception {
+                       String java, List<List<String>> loadPins) throws Exception {
         for (Plan.Step stepPlan : plan.steps()) {
             if (ChildProcess.stopping()) break;
             if (stepPlan.probe() && java == null) continue; // a live heap is a JVM's
             String suffix = stepPlan.label().isEmpty() ? "" : "-" + stepPlan.label().replaceAll("[^A-Za-z0-9]+", "");
-            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler, java, loadPin);
+            ReportModel.Step step = loadStep.run(stepPlan, host, Path.of(fileBase + suffix + ".json"), sampler, java, loadPins);
             run.steps.add(step);
             String where = stepPlan.label().isEmpty() ? "" : " in step " + stepPlan.label();
             if (step.load == null) {

@@ -106,7 +106,7 @@ class TcpLoadTest {
             assertTrue(warmup.get("serverJitPercentOfCore").isJsonNull() && warmup.get("loadJitPercentOfCore").isJsonNull(), warmup.toString());
             assertEquals(sent, summary.get("sent").getAsLong());
             assertKeys(summary.getAsJsonObject("failuresByKind"), "connect", "timeout", "closed", "mismatch", "io");
-            String[] latencyKeys = {"mean", "p50", "p90", "p95", "p99", "p999", "max", "count"};
+            String[] latencyKeys = {"mean", "p50", "p90", "p95", "p99", "p999", "max", "count", "histogram"};
             assertKeys(summary.getAsJsonObject("latencyUs"), latencyKeys);
             assertEquals(sent, summary.getAsJsonObject("latencyUs").get("count").getAsLong());
             assertTrue(summary.getAsJsonArray("spectrum").get(0).getAsJsonObject().has("valueUs"));
