@@ -69,7 +69,8 @@ final class ReportFindings {
         List<ReportTables.Row> candidates = rows.stream().filter(r -> !REFERENCE.contains(r.runs().get(0).variant)).toList();
         List<ReportTables.Row> ranked = candidates.stream().filter(rankable).toList();
         Map<String, List<Double>> trials = ReportRanking.trials(ranked, column);
-        Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
+        // one rankable row is no comparison: it is not a pick when every other row was limited by the generator
+        Optional<Separation.Verdict> verdict = trials.size() < 2 ? Optional.empty() : Separation.decide(trials, column.ranked());
         boolean enoughTrials = ReportRanking.enoughTrials(trials);
         String pick = verdict.isEmpty() ? "–"
                 : !enoughTrials ? "not decided (fewer than " + ReportRanking.MIN_TRIALS + " trials)"

@@ -127,11 +127,27 @@ class ReportRankingTest {
         assertTrue(md.contains("| **netty-epoll** |"), md);
     }
 
+    @Test
+    void aFindingWithOneRankableRowPicksNobody() {
+        ReportModel.Workload workload = workload(
+                "netty-epoll", new double[] {150_000, 151_000, 149_000, 150_500, 152_000},
+                "virtual", new double[] {110_000, 111_000, 109_500, 112_000, 110_500},
+                "platform", new double[] {90_000, 91_000, 89_000, 90_500, 92_000});
+        // the generator limited all but platform, the costliest: it stands alone, it does not win
+        String line = findingOf(workload, r -> r.label().equals("platform"));
+        assertTrue(line.startsWith("| echoes small messages as fast as 100 clients take them (the CPU each costs) | – |"), line);
+        assertTrue(line.contains("not ranked, the generator limited them (⚠ or generator-bound): netty-epoll, virtual"), line);
+    }
+
     /** The findings line of the throughput rule, every row rankable. */
     private static String findingOf(ReportModel.Workload workload) {
+        return findingOf(workload, r -> true);
+    }
+
+    private static String findingOf(ReportModel.Workload workload, java.util.function.Predicate<ReportTables.Row> rankable) {
         ReportModel.Experiment data = new ReportModel.Experiment();
         data.workloads.add(workload);
-        String md = ReportFindings.markdown(data, Double.NaN, columns -> c -> r -> true);
+        String md = ReportFindings.markdown(data, Double.NaN, columns -> c -> rankable);
         return md.lines().filter(l -> l.startsWith("| echoes small messages")).findFirst().orElseThrow(() -> new AssertionError(md));
     }
 
