@@ -69,11 +69,13 @@ final class ReportFindings {
         List<ReportTables.Row> candidates = rows.stream().filter(r -> !REFERENCE.contains(r.runs().get(0).variant)).toList();
         List<ReportTables.Row> ranked = candidates.stream().filter(rankable).toList();
         Map<String, List<Double>> trials = ReportRanking.trials(ranked, column);
-        // one rankable row is no comparison: it is not a pick when every other row was limited by the generator
-        Optional<Separation.Verdict> verdict = trials.size() < 2 ? Optional.empty() : Separation.decide(trials, column.ranked());
+        Optional<Separation.Verdict> verdict = Separation.decide(trials, column.ranked());
         boolean enoughTrials = ReportRanking.enoughTrials(trials);
+        // one rankable row is no comparison: it is not a pick when every other row was limited by the generator
+        boolean compared = enoughTrials && trials.size() >= 2;
         String pick = verdict.isEmpty() ? "–"
                 : !enoughTrials ? "not decided (fewer than " + ReportRanking.MIN_TRIALS + " trials)"
+                : !compared ? "–"
                 : verdict.get().separated() ? "**" + verdict.get().leader().label() + "**"
                 : "tie: " + String.join(", ", verdict.get().tieGroup());
         List<ReportTables.Row> unrankedRows = candidates.stream().filter(r -> !ranked.contains(r)).toList();
@@ -84,7 +86,7 @@ final class ReportFindings {
         List<String> unranked = unrankedRows.stream().map(ReportTables.Row::label).toList();
         String decided = "[" + workload + "](#" + workload + ") `" + column.header() + "`, "
                 + (column.ranked() == Separation.Better.LOWER ? "lower" : "higher") + " is better"
-                + (verdict.isPresent() && enoughTrials ? ": " + Separation.describe(verdict.get(), v -> column.format().apply(v), "") : "")
+                + (verdict.isPresent() && compared ? ": " + Separation.describe(verdict.get(), v -> column.format().apply(v), "") : "")
                 + (unranked.isEmpty() ? "" : "; not ranked, the generator limited them (⚠ or generator-bound): " + String.join(", ", unranked));
         String beside = rows.stream().filter(r -> REFERENCE.contains(r.runs().get(0).variant))
                 .map(r -> r.label() + " " + ReportTables.aggregate(r.cells(), column)).collect(Collectors.joining(" · "));
