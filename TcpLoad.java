@@ -27,12 +27,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringSocketChannel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.FunctionDescriptor;
@@ -83,7 +88,7 @@ import picocli.CommandLine.Parameters;
  * measures from the intended send time so a stalled server cannot hide (coordinated omission), and the generator
  * reports its own CPU time and how late its sends were, warning when it, rather than the server, is the limit.
  *
- * <p>Concurrency model: Netty event loops (epoll where available, else NIO), each driving many users; a user is
+ * <p>Concurrency model: Netty event loops (io_uring where available, else epoll, else NIO), each driving many users; a user is
  * a Channel with a small state machine ({@link User}) whose sends are timed with the event loop's own timers (Netty
  * 4.2's epoll loop waits with epoll_pwait2 and a nanosecond timeout, where a JDK Selector's timeout is whole
  * milliseconds; the timer slack is lowered to 1 ns so those waits are not stretched by Linux's default 50 µs).
@@ -176,6 +181,12 @@ public class TcpLoad implements Callable<Integer> {
 
     @Option(names = "--threads", defaultValue = "1", description = "Event loop threads driving the connections (default ${DEFAULT-VALUE}: on one core, more only add wake-ups).")
     int threads;
+
+    @Option(names = "--transport", defaultValue = "auto", description = "auto, io_uring, epoll or nio. auto takes io_uring for a"
+            + " closed loop without pause (it submits a whole turn's reads and writes in one system call: the most echoes a"
+            + " second from one core) and epoll for paced sends (sooner on time); nio where neither is available (default ${DEFAULT-VALUE}).")
+    String transportName;
+    Transport transport;
 
     @Option(names = "--busy-poll", description = "Event loops poll without ever sleeping, so no wake-up adds its lateness to the"
             + " latencies measured; each takes a whole core (give TcpLoad cores of its own). The polling that found nothing"
@@ -302,6 +313,7 @@ public class TcpLoad implements Callable<Integer> {
         intervalNanos = (interval != null ? interval : defaultInterval).toNanos();
         if ((idle || burst) && intervalNanos <= 0) throw new Cli.UserError(2, "--interval must be positive with --" + mode);
         scheduled = !mode.equals("closed") && !mode.equals("churn") || intervalNanos > 0;
+        transport = Transport.of(transportName, busyPoll, mode.equals("closed") && intervalNanos == 0);
         spinNanos = mode.equals("open") && !busyPoll ? Math.max(0, SPIN_NANOS) : 0; // a busy loop polls anyway
         timeoutNanos = timeout.toNanos();
         fixedPayload = size == null ? (message == null ? "hello" : message).getBytes(StandardCharsets.UTF_8) : null;
@@ -433,13 +445,10 @@ public class TcpLoad implements Callable<Integer> {
         stats = new LoadReport.Recorders(rate != null || idle || burst, users);
         primer = new LoadReport.Recorders(rate != null || idle || burst, users);
         var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        boolean epoll = Epoll.isAvailable();
         BusyPoll busy = busyPoll ? new BusyPoll() : null;
-        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, epoll
-                ? (busy == null ? EpollIoHandler.newFactory() : EpollIoHandler.newFactory(0, busy))
-                : (busy == null ? NioIoHandler.newFactory() : NioIoHandler.newFactory(SelectorProvider.provider(), busy)));
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory(busy));
         bootstrap = new Bootstrap()
-                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
@@ -489,7 +498,7 @@ public class TcpLoad implements Callable<Integer> {
         LoadReport.Config config = new LoadReport.Config(host, users, duration.toNanos() / 1e9, warmup.toNanos() / 1e9,
                 mode, payloadSize, intervalNanos / 1e6, rate == null ? 0 : rate, inflight, timeout.toNanos() / 1e6,
                 rampUp == null ? 0 : rampUp.toNanos() / 1e9, connectsPerSecond, sourceIps == null ? List.of() : sourceIps,
-                scheduled, steady, steady ? warmupMax.toNanos() / 1e9 : 0);
+                scheduled, steady, steady ? warmupMax.toNanos() / 1e9 : 0, transport.label());
         return stats.result(config, warmupResult, ticker.series, wallNanos, cpuNanos, switches, Runtime.getRuntime().availableProcessors(),
                 allDone ? List.of() : List.of("some users were still busy " + timeout + " after the end; their messages are not counted"));
     }
@@ -907,6 +916,53 @@ public class TcpLoad implements Callable<Integer> {
             done = true;
             disconnect();
             finished.countDown();
+        }
+    }
+
+    /**
+     * The I/O mechanism of TcpLoad's event loops. Flat out, io_uring drives the most echoes from one core: it submits
+     * a whole turn's reads and writes in one system call, where epoll makes one each. Paced, a turn holds one send
+     * and io_uring's is the dearer turn and the later echo, so epoll stays (figures: README.md, "A generator with
+     * headroom"). --busy-poll needs a select strategy, which io_uring's loop does not take.
+     */
+    enum Transport {
+        IO_URING, EPOLL, NIO;
+
+        static Transport of(String name, boolean busyPoll, boolean flatOut) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (busyPoll && lower.equals("io_uring")) throw new Cli.UserError(2, "--busy-poll needs --transport epoll or nio");
+            return switch (lower) {
+                case "auto" -> flatOut && !busyPoll && IoUring.isAvailable() ? IO_URING : Epoll.isAvailable() ? EPOLL : NIO;
+                case "io_uring" -> available(IO_URING, IoUring.isAvailable(), IoUring.unavailabilityCause());
+                case "epoll" -> available(EPOLL, Epoll.isAvailable(), Epoll.unavailabilityCause());
+                case "nio" -> NIO;
+                default -> throw new Cli.UserError(2, "--transport must be auto, io_uring, epoll or nio, got '" + name + "'");
+            };
+        }
+
+        private static Transport available(Transport transport, boolean available, Throwable cause) {
+            if (!available) throw new Cli.UserError(1, "--transport " + transport.label() + " is not available here: " + cause);
+            return transport;
+        }
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        IoHandlerFactory ioHandlerFactory(BusyPoll busy) {
+            return switch (this) {
+                case IO_URING -> IoUringIoHandler.newFactory();
+                case EPOLL -> busy == null ? EpollIoHandler.newFactory() : EpollIoHandler.newFactory(0, busy);
+                case NIO -> busy == null ? NioIoHandler.newFactory() : NioIoHandler.newFactory(SelectorProvider.provider(), busy);
+            };
+        }
+
+        Class<? extends SocketChannel> socketChannel() {
+            return switch (this) {
+                case IO_URING -> IoUringSocketChannel.class;
+                case EPOLL -> EpollSocketChannel.class;
+                case NIO -> NioSocketChannel.class;
+            };
         }
     }
 

@@ -42,7 +42,8 @@ final class LoadReport {
 
     record Config(String host, int users, double durationSeconds, double warmupSeconds, String mode, int size,
                   double intervalMs, double rate, int inflight, double timeoutMs, double rampUpSeconds,
-                  double connectRate, List<String> sourceIps, boolean scheduled, boolean steady, double warmupMaxSeconds) {
+                  double connectRate, List<String> sourceIps, boolean scheduled, boolean steady, double warmupMaxSeconds,
+                  String transport) {
         boolean openLoop() {
             return mode.equals("open") || mode.equals("idle") || mode.equals("burst");
         }
@@ -257,8 +258,8 @@ final class LoadReport {
                 r.opened(), r.peakOpen(), c.users(), r.timeToOpenAllMs() < 0 ? "never" : goDuration((long) (r.timeToOpenAllMs() * 1e6)),
                 goDuration(r.connect().getValueAtPercentile(50)), goDuration(r.connect().getValueAtPercentile(99)),
                 goDuration(r.connect().getMaxValue()));
-        out.printf(Locale.ROOT, "Generator: CPU %.2fs (%.1f%% of one core, %s per message), send lag %s%n",
-                r.cpuNanos() / 1e9, 100.0 * r.cpuNanos() / r.wallNanos(), goDuration(r.sent() == 0 ? 0 : r.cpuNanos() / r.sent()),
+        out.printf(Locale.ROOT, "Generator: %s, CPU %.2fs (%.1f%% of one core, %s per message), send lag %s%n",
+                c.transport(), r.cpuNanos() / 1e9, 100.0 * r.cpuNanos() / r.wallNanos(), goDuration(r.sent() == 0 ? 0 : r.cpuNanos() / r.sent()),
                 c.scheduled() ? "p50 " + goDuration(r.lag().getValueAtPercentile(50)) + " p99 " + goDuration(r.lag().getValueAtPercentile(99))
                         + " max " + goDuration(r.lag().getMaxValue()) : "n/a (closed loop without --interval has no schedule)");
         if (r.spinNanos() > 0 || c.openLoop()) { // the open loop always says what its polling cost, 0 included
@@ -323,6 +324,7 @@ final class LoadReport {
         config.addProperty("steady", c.steady());
         config.addProperty("warmupMaxSeconds", c.warmupMaxSeconds());
         config.addProperty("mode", c.mode());
+        config.addProperty("transport", c.transport());
         config.addProperty("size", c.size());
         config.addProperty("intervalMs", c.intervalMs());
         config.addProperty("rate", c.rate());

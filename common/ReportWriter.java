@@ -1,5 +1,6 @@
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -77,6 +79,7 @@ final class ReportWriter {
                 + "TcpLoad's JIT compilers were quiet and the rate had stopped rising (or a cap, then marked not steady); ")
                 .append(env.pinned ? "servers and TcpLoad (another process) pinned to separate cores with taskset. "
                         : "TcpLoad ran in another process, not pinned: it shared the servers' cores (see Pinning). ")
+                .append(generatorTransports())
                 .append("Server CPU (user + system), RSS, threads and open files come from `/proc` every second; latencies "
                         + "from TcpLoad's HdrHistogram (µs resolution). ")
                 .append(env.trials > 1 ? "Each figure is the median of " + env.trials + " trials, with min–max in brackets; each trial ran "
@@ -111,6 +114,24 @@ final class ReportWriter {
         md.append("**Workloads**: ").append(data.workloads.stream().map(w -> w.runs.isEmpty() ? w.name + " (not run: see the notes)"
                         : "[" + w.name + "](#" + w.name + ")").collect(Collectors.joining(" · ")))
                 .append(cpuPerThousand ? " · [CPU per 1,000 messages](#cpu-per-1000-messages)" : "").append("\n\n");
+    }
+
+    /** Which I/O transport TcpLoad's event loop used, by how many steps; empty for data from before it said so. */
+    private String generatorTransports() {
+        Map<String, Integer> steps = new TreeMap<>();
+        for (ReportModel.Workload workload : data.workloads) {
+            for (ReportModel.Run run : workload.runs) {
+                for (ReportModel.Step step : run.steps) {
+                    JsonElement transport = step.load == null || !step.load.has("config") ? null : step.load.getAsJsonObject("config").get("transport");
+                    if (transport != null) steps.merge(transport.getAsString(), 1, Integer::sum);
+                }
+            }
+        }
+        if (steps.isEmpty()) return "";
+        List<String> parts = new ArrayList<>();
+        steps.forEach((transport, count) -> parts.add(transport + " in " + count + (count == 1 ? " step" : " steps")));
+        return "TcpLoad's event loop ran on " + String.join(", ", parts) + " (its `--transport auto`: io_uring for closed loops "
+                + "without pause, where it drives the most echoes from one core, epoll for paced sends, which it sends sooner on time). ";
     }
 
     /** TcpLoad's ping-pong rate against the C floor in this series, the higher of its measurements; NaN when not measured. */

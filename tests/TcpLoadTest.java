@@ -262,6 +262,45 @@ class TcpLoadTest {
         }
     }
 
+    /**
+     * Every transport reassembles echoes that come one byte per write and counts a corrupted one, and auto picks
+     * io_uring flat out but epoll for paced sends; where io_uring is not available its run says so and is skipped.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void eachTransportCountsFragmentedAndCorruptedEchoes(String transport, @TempDir Path dir) throws Exception {
+        for (FaultyEchoServer.Fault fault : List.of(FaultyEchoServer.Fault.ONE_BYTE_AT_A_TIME, FaultyEchoServer.Fault.CORRUPT_A_BYTE)) {
+            Path json = dir.resolve(fault + ".json");
+            try (FaultyEchoServer server = new FaultyEchoServer(fault)) {
+                Run run = load("--host", server.address(), "--users", "5", "--duration", "1s", "--message", "hello",
+                        "--interval", "0", "--transport", transport, "--json", json.toString());
+                Assumptions.assumeFalse(run.exitCode() == 1 && run.output().contains("is not available here"), run.output());
+                assertEquals(fault == FaultyEchoServer.Fault.ONE_BYTE_AT_A_TIME ? 0 : 1, run.exitCode(), run.output()); // failures exit 1
+                assertTrue(run.value("Generator").startsWith(transport + ", CPU "), run.output());
+                long received = run.count("Received"), mismatches = run.failuresByKind().get("mismatch");
+                if (fault == FaultyEchoServer.Fault.ONE_BYTE_AT_A_TIME) {
+                    assertTrue(received > 0 && mismatches == 0, run.output());
+                } else {
+                    assertTrue(received == 0 && mismatches > 0, run.output());
+                }
+                JsonObject config = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("config");
+                assertEquals(transport, config.get("transport").getAsString());
+            }
+        }
+    }
+
+    @Test
+    void autoTakesIoUringFlatOutAndEpollForPacedSends() throws Exception {
+        try (FaultyEchoServer server = new FaultyEchoServer(FaultyEchoServer.Fault.NONE)) {
+            Run flatOut = load("--host", server.address(), "--users", "5", "--duration", "1s", "--interval", "0");
+            Run paced = load("--host", server.address(), "--users", "5", "--duration", "1s", "--rate", "100");
+            assertEquals(0, flatOut.exitCode(), flatOut.output());
+            assertEquals(0, paced.exitCode(), paced.output());
+            Assumptions.assumeTrue(flatOut.value("Generator").startsWith("io_uring,"), "io_uring not available: " + flatOut.value("Generator"));
+            assertTrue(paced.value("Generator").startsWith("epoll,"), paced.output());
+        }
+    }
+
     @Test
     void mergeOfTwoLogsEqualsTheHistogramOfTheUnion(@TempDir Path dir) throws Exception {
         Histogram union = new Histogram(1, 3_600_000_000_000L, 3);
@@ -305,9 +344,11 @@ class TcpLoadTest {
                 "--users", List.of("--users", "0"),
                 "--host", List.of("--host", "localhost"),
                 "--idle", List.of("--rate", "100", "--idle"),
+                "--transport", List.of("--transport", "kqueue"),
+                "--busy-poll", List.of("--busy-poll", "--transport", "io_uring"),
                 "--no-such-flag", List.of("--no-such-flag"));
         Map<String, java.util.concurrent.Future<Run>> runs = new LinkedHashMap<>();
-        try (var parallel = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) { // six JVM starts at once
+        try (var parallel = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) { // the JVM starts at once
             badFlags.forEach((flag, args) -> runs.put(flag, parallel.submit(() -> load(args.toArray(String[]::new)))));
         }
         for (var entry : runs.entrySet()) {
