@@ -6,7 +6,9 @@
 # Prints each round, then the medians, the ping-pong rate ratio TcpLoad/C and the open loop's p50 gap (TcpLoad - C,
 # µs) and p99 ratio TcpLoad/C. Targets (issue 13): ratio >= 0.9, p50 gap <= 10 µs, p99 ratio <= 1.25.
 # Usage: bench/generator-ceiling.sh   (ROUNDS=3 SECONDS_EACH=5; TCPLOAD_ARGS adds flags to every TcpLoad run;
-#        TCPLOAD_JIT=c1 runs TcpLoad C1-only, as its script does, instead of with C2 as the experiment runs these steps)
+#        TCPLOAD_JIT=c1 runs TcpLoad C1-only, as its script does, instead of with C2 as the experiment runs these steps;
+#        TcpLoad's --transport auto drives the ping-pong over io_uring and the open loop over epoll:
+#        TCPLOAD_ARGS='--transport epoll' measures both over epoll)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh

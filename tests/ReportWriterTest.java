@@ -62,6 +62,24 @@ class ReportWriterTest {
         assertFalse(report.contains("(#scaling)"), report);
     }
 
+    @Test
+    void theHeaderSaysWhichTransportTcpLoadRanOnAndNothingForDataThatDoesNotSay(@TempDir Path out) throws Exception {
+        String before = Files.readString(new ReportWriter(out, series()).write());
+        assertFalse(before.contains("TcpLoad's event loop ran on"), before);
+
+        ReportModel.Experiment data = series();
+        for (ReportModel.Workload workload : data.workloads) {
+            for (ReportModel.Run run : workload.runs) {
+                JsonObject config = new JsonObject();
+                config.addProperty("transport", workload.name.equals("throughput") ? "io_uring" : "epoll");
+                run.steps.get(0).load.add("config", config);
+            }
+        }
+        String report = Files.readString(new ReportWriter(out, data).write());
+        // throughput: 2 rows x 3 trials; handler-work: 3 rows x 3 trials; scaling has no runs
+        assertTrue(report.contains("TcpLoad's event loop ran on epoll in 9 steps, io_uring in 6 steps (its `--transport auto`"), report);
+    }
+
     /** A finished series: throughput with two rows, handler-work with Netty's offload row beside them, scaling left out. */
     static ReportModel.Experiment series() {
         ReportModel.Experiment data = new ReportModel.Experiment();
