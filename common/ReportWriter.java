@@ -143,7 +143,8 @@ final class ReportWriter {
     /** What the generator can drive at all: TcpLoad against c-epoll, the cheapest server there is, around the workloads. */
     private void generatorCeiling() {
         if (data.generatorCeiling.isEmpty()) return;
-        md.append("**The generator's ceiling** (TcpLoad against c-epoll, the C floor, before and after the workloads):\n\n");
+        String when = data.generatorCeiling.stream().map(r -> r.setting).collect(Collectors.joining(" and "));
+        md.append("**The generator's ceiling** (TcpLoad against c-epoll, the C floor, ").append(when).append(" the workloads):\n\n");
         for (ReportModel.Run run : data.generatorCeiling) {
             List<String> parts = new ArrayList<>();
             for (ReportModel.Step step : run.steps) {
