@@ -88,7 +88,7 @@ import picocli.CommandLine.Parameters;
  * measures from the intended send time so a stalled server cannot hide (coordinated omission), and the generator
  * reports its own CPU time and how late its sends were, warning when it, rather than the server, is the limit.
  *
- * <p>Concurrency model: Netty event loops (io_uring where available, else epoll, else NIO), each driving many users; a user is
+ * <p>Concurrency model: Netty event loops (see {@link Transport}: io_uring flat out, epoll paced), each driving many users; a user is
  * a Channel with a small state machine ({@link User}) whose sends are timed with the event loop's own timers (Netty
  * 4.2's epoll loop waits with epoll_pwait2 and a nanosecond timeout, where a JDK Selector's timeout is whole
  * milliseconds; the timer slack is lowered to 1 ns so those waits are not stretched by Linux's default 50 µs).
@@ -922,8 +922,8 @@ public class TcpLoad implements Callable<Integer> {
     /**
      * The I/O mechanism of TcpLoad's event loops. Flat out, io_uring drives the most echoes from one core: it submits
      * a whole turn's reads and writes in one system call, where epoll makes one each. Paced, a turn holds one send
-     * and io_uring's is the dearer turn and the later echo, so epoll stays (figures: README.md, "A generator with
-     * headroom"). --busy-poll needs a select strategy, which io_uring's loop does not take.
+     * and io_uring's is the dearer turn and the later echo, so epoll stays (figures: README.md, "io_uring for the
+     * flat-out steps"). --busy-poll needs a select strategy, which io_uring's loop does not take.
      */
     enum Transport {
         IO_URING, EPOLL, NIO;
