@@ -263,8 +263,8 @@ class TcpLoadTest {
     }
 
     /**
-     * Every transport reassembles echoes that come one byte per write and counts a corrupted one, and auto picks
-     * io_uring flat out but epoll for paced sends; where io_uring is not available its run says so and is skipped.
+     * Every transport reassembles echoes that come one byte per write, counts a corrupted one and names itself in the
+     * output and the JSON; a transport not available here says so and its run is skipped.
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"io_uring", "epoll", "nio"})
