@@ -68,7 +68,7 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * quick is the default (at most 8 minutes here: one trial, 64 B messages, two sweep rates, one handler-work spec,
-     * only seed-echo recorded); full is what results.md is written from: five trials of every comparison within an hour
+     * only seed-echo recorded, the reference servers in seed-echo and throughput only); full is what results.md is written from: five trials of every comparison within an hour
      * here, so it keeps the workloads that decide a choice (see {@link #LEFT_OUT}) and runs the extra Netty transports
      * only where the transport is the question ({@link #TRANSPORT_WORKLOADS});
      * smoke exists for the test suite: every workload once against netty-epoll alone (handler-work adds its --offload
@@ -83,21 +83,22 @@ public class Experiment implements Callable<Integer> {
      */
     enum Profile {
         smoke(1, "300ms", "1s", "300ms", "500ms", "500ms", 1_000, List.of(64), List.of(2_000), "500ms",
-                List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none, null, PINNED),
+                List.of("sleep:5ms"), List.of("netty-epoll"), Set.of("seed-echo", "handler-work"), FlameGraphs.none, null, PINNED, null),
         quick(1, "2s", "20s", "1s", "2s", "2s", 10_000, List.of(64), List.of(10_000, 40_000), "2s",
                 List.of("sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"),
-                Set.of("seed-echo"), FlameGraphs.cpuBound, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work"), PINNED),
+                Set.of("seed-echo"), FlameGraphs.cpuBound, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work"), PINNED,
+                Set.of("seed-echo", "throughput")),
         full(5, "3s", "30s", "3s", "10s", "5s", 19_000, List.of(64), List.of(5_000, 20_000, 40_000), "3s",
                 List.of("sleep:5ms"), List.of("platform", "virtual", "netty-epoll", "netty-nio", "netty-io_uring", "go-net", "c-epoll"),
-                Set.of("seed-echo"), FlameGraphs.all, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work", "scaling"), PINNED),
+                Set.of("seed-echo"), FlameGraphs.all, List.of("seed-echo", "idle", "throughput", "rate-sweep", "handler-work", "scaling"), PINNED, null),
         /** The settings a maintainer asks about, each a row beside its model's default, where they could matter. */
         settings(3, "3s", "30s", "3s", "10s", "4s", 10_000, List.of(64), List.of(10_000), "2s", List.of(),
                 List.of("virtual", "virtual-poller1", "netty-epoll", "netty-epoll-noleak"), Set.of(), FlameGraphs.none,
-                List.of("seed-echo", "throughput", "churn"), PINNED),
+                List.of("seed-echo", "throughput", "churn"), PINNED, null),
         /** The seed's question on this machine: its workload with a server pinned to its own core and with both sides sharing all cores. */
         seed(3, "3s", "30s", "3s", "10s", "4s", 10_000, List.of(64), List.of(10_000), "2s", List.of(),
                 List.of("platform", "virtual", "netty-epoll", "go-net", "c-epoll"), Set.of(), FlameGraphs.none,
-                List.of("seed-echo"), List.of("pinned", "shared"));
+                List.of("seed-echo"), List.of("pinned", "shared"), null);
 
         final int trials;
         final Duration warmup, warmupMax, settle, seedDuration, measure;
@@ -110,10 +111,12 @@ public class Experiment implements Callable<Integer> {
         final FlameGraphs flameGraphs;
         final List<String> workloads; // null: all of them
         final List<String> placements;
+        final Set<String> referencesIn; // the workloads the reference servers (go-net, c-epoll) run in; null: all of them
 
         Profile(int trials, String warmup, String warmupMax, String settle, String seedDuration, String measure, int idleConnections,
                 List<Integer> messageSizes, List<Integer> sweepRates, String sweepStep, List<String> handlerWork,
-                List<String> variants, Set<String> recorded, FlameGraphs flameGraphs, List<String> workloads, List<String> placements) {
+                List<String> variants, Set<String> recorded, FlameGraphs flameGraphs, List<String> workloads, List<String> placements,
+                Set<String> referencesIn) {
             this.trials = trials;
             this.warmup = Cli.parseDuration(warmup);
             this.warmupMax = Cli.parseDuration(warmupMax);
@@ -130,6 +133,7 @@ public class Experiment implements Callable<Integer> {
             this.flameGraphs = flameGraphs;
             this.workloads = workloads;
             this.placements = placements;
+            this.referencesIn = referencesIn;
         }
     }
 
@@ -331,6 +335,12 @@ public class Experiment implements Callable<Integer> {
         if (workloadNames == null && profile.workloads != null) {
             LEFT_OUT.keySet().stream().filter(w -> !profile.workloads.contains(w)).sorted().forEach(w -> data.notes.add(leftOut(w)));
         }
+        List<String> references = variants.stream().filter(v -> !v.isJvm()).map(Plan.Variant::name).toList();
+        if (variantNames == null && profile.referencesIn != null && !references.isEmpty()) {
+            data.notes.add("the reference servers (" + String.join(", ", references) + ") ran in " + String.join(" and ",
+                    profile.referencesIn.stream().sorted().toList()) + " only: the " + profile.name() + " profile keeps them where"
+                    + " they answer the seed's question and set the floor (`--variants` runs every variant it names in every workload).");
+        }
         ServerRun runner = build(placement);
         List<Plan.Run> plans = plan(selected);
         ChartWriter.prepare();
@@ -474,11 +484,14 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * The selected variants, where a profile chose them the first Netty one standing for its other transports outside
-     * {@link #TRANSPORT_WORKLOADS} (Netty rows with settings of their own stay).
+     * {@link #TRANSPORT_WORKLOADS} (Netty rows with settings of their own stay), and the reference servers only in the
+     * profile's {@code referencesIn}.
      */
     List<Plan.Variant> variantsOf(String workload) {
-        if (variantNames != null || TRANSPORT_WORKLOADS.contains(workload)) return variants;
-        return Plan.oneNettyTransport(variants);
+        if (variantNames != null) return variants;
+        List<Plan.Variant> chosen = TRANSPORT_WORKLOADS.contains(workload) ? variants : Plan.oneNettyTransport(variants);
+        if (profile.referencesIn == null || profile.referencesIn.contains(workload)) return chosen;
+        return chosen.stream().filter(Plan.Variant::isJvm).toList();
     }
 
     /** Each row in every trial, rotated, and in each placement; then the recorded trial where the profile records it. */
