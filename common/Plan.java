@@ -16,9 +16,9 @@ final class Plan {
     static final double RUN_OVERHEAD_SECONDS = 2, STEP_OVERHEAD_SECONDS = 1.5, ANALYSIS_SECONDS = 2, PER_RECORDING_SECONDS = 0.5;
     /**
      * A steady warm-up's typical length: the check needs 3 whole seconds, and a fresh TcpLoad's C2 compiler stays busy
-     * for a few more (a first step, with a cold server too, takes longer, a later step less; 6 s is their mean here).
+     * for a few more (a first step, with a cold server too, takes longer, a later step less; 7 s is their mean here).
      */
-    static final double TYPICAL_STEADY_SECONDS = 6;
+    static final double TYPICAL_STEADY_SECONDS = 7;
 
     /**
      * A server model: a JBang script, or a reference server's source under {@code reference/} (a native binary that
