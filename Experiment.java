@@ -68,9 +68,10 @@ public class Experiment implements Callable<Integer> {
 
     /**
      * quick is the default (at most 8 minutes here: one trial, 64 B messages, two sweep rates, one handler-work spec,
-     * only seed-echo recorded, the reference servers in seed-echo and throughput only); full is what results.md is written from: five trials of every comparison within an hour
-     * here, so it keeps the workloads that decide a choice (see {@link #LEFT_OUT}) and runs the extra Netty transports
-     * only where the transport is the question ({@link #TRANSPORT_WORKLOADS});
+     * only seed-echo recorded, the reference servers in seed-echo and throughput only); full is what results.md is
+     * written from: five trials of every comparison within an hour here, so it keeps the workloads that decide a choice
+     * (see {@link #LEFT_OUT}) and runs the extra Netty transports only where the transport is the question
+     * ({@link #TRANSPORT_WORKLOADS});
      * smoke exists for the test suite: every workload once against netty-epoll alone (handler-work adds its --offload
      * row, so tables and charts still compare two rows), with the shortest runs that still echo something: its figures
      * only prove the machinery works. Each server and each TcpLoad is a JVM of its own, so the profiles differ mostly
@@ -336,7 +337,8 @@ public class Experiment implements Callable<Integer> {
             LEFT_OUT.keySet().stream().filter(w -> !profile.workloads.contains(w)).sorted().forEach(w -> data.notes.add(leftOut(w)));
         }
         List<String> references = variants.stream().filter(v -> !v.isJvm()).map(Plan.Variant::name).toList();
-        if (variantNames == null && profile.referencesIn != null && !references.isEmpty()) {
+        if (variantNames == null && profile.referencesIn != null && !references.isEmpty()
+                && selected.stream().anyMatch(w -> !profile.referencesIn.contains(w.name()))) {
             data.notes.add("the reference servers (" + String.join(", ", references) + ") ran in " + String.join(" and ",
                     profile.referencesIn.stream().sorted().toList()) + " only: the " + profile.name() + " profile keeps them where"
                     + " they answer the seed's question and set the floor (`--variants` runs every variant it names in every workload).");
